@@ -1,0 +1,35 @@
+# Two commands do everything: `make lab` and `make test`. Both run `make setup` first,
+# which is idempotent (a second run takes seconds).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup lab test bench doctor clean
+
+setup: $(VENV)/.installed
+	$(BIN)/course setup
+
+# The Python side: a venv with the course package (editable) and every Python dependency.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lab: setup
+	$(BIN)/course lab
+
+# Unit and integration tests, then every notebook under nbval (exceptions fail a cell;
+# outputs are compared only in cells marked NBVAL_CHECK_OUTPUT).
+test: setup
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --durations=15
+
+bench: setup
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+doctor: $(VENV)/.installed
+	$(BIN)/course doctor
+
+clean:
+	rm -rf $(VENV) .course course/projects/node/node_modules course/projects/java/classpath.txt

@@ -1,0 +1,28 @@
+"""Backend Patterns Lab: run Node/Go/Java/Python backends from notebooks and grade them
+against the production checklist.
+
+In a notebook: ``%load_ext course`` gives the ``%%node``, ``%%ts``, ``%%go``, ``%%java``
+and ``%%py`` cell magics and ``%servers``/``%stop``/``%logs``. From a shell: ``course --help``.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython) -> None:
+    from .magics import CourseMagics
+
+    ipython.register_magics(CourseMagics)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from . import servers
+
+    servers.stop_all()
+
+
+def url(name: str) -> str:
+    """The base URL of a server started with ``--serve NAME``."""
+    from . import servers
+
+    return servers.get(name).url

@@ -1,0 +1,114 @@
+"""The shapes every part of the checklist engine agrees on.
+
+The engine builds a :class:`Target` (a started app plus its database and log), each
+check turns it into a :class:`Result`, and the report renders results. Checks never
+start or stop the app themselves — except graceful-shutdown, which the engine runs
+last, alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from typing import Any, Protocol
+
+STATUSES = ("pass", "fail", "error", "skip")
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One checklist item, loaded from ``items.yaml``."""
+
+    id: str
+    title: str
+    why: str
+    references: tuple[str, ...]
+    points: float = 1.0
+
+
+@dataclasses.dataclass
+class Result:
+    """The verdict on one item.
+
+    ``evidence`` is the decisive exchange: ``{"request": {...}, "response": {"status",
+    "headers", "body"}, "curl": "curl -i ..."}`` plus optional ``"notes"``; empty when
+    the verdict rests on something other than HTTP (then ``message`` says what).
+    """
+
+    id: str
+    title: str
+    status: str
+    score: float
+    max_score: float
+    message: str
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": round(self.score, 3),
+            "max_score": self.max_score,
+            "message": self.message,
+            "evidence": self.evidence,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+class LogCapture(Protocol):
+    """The app's stdout, captured by the engine into a bounded file."""
+
+    def offset(self) -> int:
+        """Current end of the captured output (bytes); pass it to :meth:`since`."""
+
+    def since(self, offset: int) -> str:
+        """Captured text from ``offset`` to now (decoded, possibly truncated at the cap)."""
+
+
+class AppDatabase(Protocol):
+    """The app's own PostgreSQL database, seen from the checker's side."""
+
+    name: str  # database name, unique per checked app
+    url: str  # the DATABASE_URL the app got
+
+    def backends(self) -> list[int]:
+        """PIDs of the server backends connected to this database right now
+        (from ``pg_stat_activity``; the checker's own sessions are excluded)."""
+
+    def block(self) -> None:
+        """Make the database unreachable for the app: refuse new connections and
+        terminate existing ones (``ALLOW_CONNECTIONS false`` + ``pg_terminate_backend``)."""
+
+    def unblock(self) -> None:
+        """Undo :meth:`block`."""
+
+
+@dataclasses.dataclass
+class Target:
+    """A running app under check."""
+
+    base_url: str  # "http://127.0.0.1:PORT"
+    host: str
+    port: int
+    env: dict[str, str]  # what the app was started with (PORT, RATE_LIMIT_MAX, ...)
+    proc: subprocess.Popen  # leader of the app's process group
+    logs: LogCapture
+    db: AppDatabase
+    client_ip: str = "127.0.0.1"  # loopback source address this check should use
+
+    @property
+    def pool_max(self) -> int:
+        return int(self.env.get("DB_POOL_MAX", "4"))
+
+    @property
+    def rate_limit_max(self) -> int:
+        return int(self.env["RATE_LIMIT_MAX"])
+
+    @property
+    def rate_limit_window_ms(self) -> int:
+        return int(self.env["RATE_LIMIT_WINDOW_MS"])
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o for o in self.env.get("CORS_ORIGINS", "").split(",") if o]

@@ -1,0 +1,113 @@
+"""The ``course`` command: a thin argparse layer over plain functions.
+
+Every subcommand lives in the module that does the work; this file only wires them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__, paths, toolchains
+from .errors import CourseError
+
+DESCRIPTION = """\
+Backend Patterns Lab — production backend engineering in Node.js, Python, Go and Java.
+
+Start here:
+  course doctor          which toolchains are installed, and how to get the missing ones
+  course setup           install the npm, Go and Maven packages the lessons import
+  course lab             open the course in JupyterLab
+  course check APP_DIR   start your server and check it against the production checklist
+"""
+
+
+def cmd_doctor(args) -> int:
+    """Print every toolchain's state; exit 0 only if all are usable."""
+    report = toolchains.doctor()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0 if report["ok"] else 1
+    for name, t in report["toolchains"].items():
+        mark = "✓" if t["ok"] else "✗"
+        version = t["version"] or "-"
+        print(f"{mark} {name:<7} {version:<10} {t['path'] or 'not found'}  (needs ≥ {t['minimum']})")
+        if t["hint"]:
+            print(f"    {t['hint']}")
+    print("all toolchains ready" if report["ok"] else "some toolchains are missing: see the hints above")
+    return 0 if report["ok"] else 1
+
+
+def cmd_setup(args) -> int:
+    """Install the packages cells import (idempotent)."""
+    from . import install
+
+    return install.run(force=args.force)
+
+
+def cmd_lab(args) -> int:
+    """Exec JupyterLab rooted at the repository, opening the index notebook."""
+    index = "notebooks/index.ipynb"
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={paths.REPO}", index]
+    if args.no_browser:
+        argv.append("--no-browser")
+    if args.port:
+        argv.append(f"--port={args.port}")
+    argv += args.jupyter_args
+    os.chdir(paths.REPO)
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("doctor", help="check the Python, Node, Go, Java and Maven toolchains",
+                       description="Find each toolchain (override env var, PATH, pip-installed wheels), "
+                                   "check its version against the course minimum, and say how to install "
+                                   "what is missing. Exit status 0 only if all are usable.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("setup", help="install the npm, Go and Maven packages lessons import",
+                       description="Runs `npm ci`, `go mod download && go build` and Maven dependency "
+                                   "resolution for the course's projects in course/projects/. Steps whose "
+                                   "inputs are unchanged are skipped.")
+    p.add_argument("--force", action="store_true", help="redo every step")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("lab", help="open the course in JupyterLab",
+                       description="Start JupyterLab at the repository root with the course index open. "
+                                   "Arguments after -- go to `jupyter lab`.")
+    p.add_argument("--port", type=int, help="port for JupyterLab (default: Jupyter's choice)")
+    p.add_argument("--no-browser", action="store_true", help="don't open a browser")
+    p.add_argument("jupyter_args", nargs="*", help="extra arguments for jupyter lab")
+    p.set_defaults(func=cmd_lab)
+
+    try:
+        from .checklist import cli as checklist_cli
+    except ImportError:  # the checklist engine is optional while it is being built
+        checklist_cli = None
+    if checklist_cli is not None and hasattr(checklist_cli, "register"):
+        checklist_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
