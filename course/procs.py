@@ -22,6 +22,7 @@ import dataclasses
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +37,11 @@ DEFAULT_OUTPUT_LIMIT = 256 * 1024  # bytes shown per stream before truncation
 TAIL_BYTES = 8 * 1024  # bytes of stderr kept for error messages
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# util-linux's setpriv sets the parent-death signal and execs the program: the same
+# guarantee as a preexec_fn, without running Python in the forked child (which forces a
+# full fork of the kernel process and costs ~7 ms a cell). preexec_fn stays the fallback,
+# and is used whenever resource limits are asked for.
+SETPRIV = shutil.which("setpriv")
 _LIVE: dict[int, subprocess.Popen] = {}
 
 
@@ -88,6 +94,11 @@ def spawn(
     limits: Limits | None = None,
 ) -> subprocess.Popen:
     """Start ``argv`` in a new session, tied to our life, and remember it for cleanup."""
+    preexec = None
+    if limits is None and SETPRIV:
+        argv = [SETPRIV, "--pdeathsig", "KILL", "--", *argv]
+    else:
+        preexec = _preexec(os.getpid(), limits)
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -96,7 +107,7 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         start_new_session=True,
-        preexec_fn=_preexec(os.getpid(), limits),
+        preexec_fn=preexec,
         close_fds=True,
     )
     _LIVE[proc.pid] = proc
