@@ -88,12 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("jupyter_args", nargs="*", help="extra arguments for jupyter lab")
     p.set_defaults(func=cmd_lab)
 
-    try:
-        from .checklist import cli as checklist_cli
-    except ImportError:  # the checklist engine is optional while it is being built
-        checklist_cli = None
-    if checklist_cli is not None and hasattr(checklist_cli, "register"):
-        checklist_cli.register(sub)
+    from .checklist import cli as checklist_cli
+
+    checklist_cli.register(sub)
     return parser
 
 
