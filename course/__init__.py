@@ -21,6 +21,13 @@ def unload_ipython_extension(ipython) -> None:
     servers.stop_all()
 
 
+def check(exercise_id: str):
+    """Run an exercise's checks and show the feedback panel (raises if any fails)."""
+    from .grading.feedback import check as run
+
+    return run(exercise_id)
+
+
 def url(name: str) -> str:
     """The base URL of a server started with ``--serve NAME``."""
     from . import servers

@@ -20,6 +20,13 @@ Start here:
   course setup           install the npm, Go and Maven packages the lessons import
   course lab             open the course in JupyterLab
   course check APP_DIR   start your server and check it against the production checklist
+  course new DIR -f NAME start a capstone from a starter (express, nestjs, fastify, django,
+                         fastapi, flask, gin, spring)
+
+For instructors:
+  course build [--check] generate exercises/ from solutions/
+  course grade SUB...    grade submissions in a sandbox; reports in JSON, Gradescope, JUnit,
+                         CSV and HTML
 """
 
 
@@ -88,9 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("jupyter_args", nargs="*", help="extra arguments for jupyter lab")
     p.set_defaults(func=cmd_lab)
 
+    from . import scaffold
     from .checklist import cli as checklist_cli
+    from .grading import build as grading_build
+    from .grading import grade as grading_grade
 
     checklist_cli.register(sub)
+    scaffold.register(sub)
+    grading_build.register(sub)
+    grading_grade.register(sub)
     return parser
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from . import procs, runners, servers
+from . import runners, servers
 from .errors import UsageError
 
 CELL_USAGE = """\
@@ -130,7 +130,6 @@ class CourseMagics(Magics):
             raise UsageError("usage: %stop NAME [NAME ...] | %stop --all")
         if names == ["--all"]:
             stopped = servers.stop_all()
-            procs.stop_all()
             print(f"stopped {len(stopped)} server(s)" + (f": {', '.join(stopped)}" if stopped else ""))
             return
         for name in names:

@@ -12,11 +12,13 @@ from pathlib import Path
 import nbformat
 
 
-def build(cells: list[tuple[str, str]], *, tags: dict[int, list[str]] | None = None) -> nbformat.NotebookNode:
+def build(cells: list[tuple[str, str]], *, tags: dict[int, list[str]] | None = None,
+          metadata: dict | None = None) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
         "language_info": {"name": "python"},
+        **(metadata or {}),
     }
     for i, (kind, source) in enumerate(cells):
         make = nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell
@@ -37,8 +39,8 @@ def keep_checked_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookN
             cell.outputs = [o for o in ran.outputs if o.output_type != "error"]
 
 
-def write(path: str | Path, cells, **kw) -> None:
-    """Write the notebook; execute it first and keep the checked outputs."""
+def write(path: str | Path, cells, *, execute: bool = True, **kw) -> None:
+    """Write the notebook; execute it first (unless told not to) and keep the checked outputs."""
     import copy
 
     from nbclient import NotebookClient
@@ -47,10 +49,11 @@ def write(path: str | Path, cells, **kw) -> None:
     nb = build(cells, **kw)
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
-    executed = copy.deepcopy(nb)
-    NotebookClient(executed, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    keep_checked_outputs(nb, executed)
+    if execute:
+        executed = copy.deepcopy(nb)
+        NotebookClient(executed, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        keep_checked_outputs(nb, executed)
     # nbval skips a cell with outputs but no execution count; number them in order (stable)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for n, cell in enumerate(code_cells, 1):

@@ -1,0 +1,136 @@
+"""Exercise metadata and where exercises live.
+
+An exercise is one notebook in ``solutions/<section>/``. Its metadata sits in the
+notebook itself (``metadata.course``), so the single source stays single:
+
+    {"id": "node-express-404", "title": "...", "section": "01-nodejs",
+     "language": "node", "framework": "express", "checklist": ["error-handling"],
+     "points": 3, "files": ["work/server.js"]}
+
+Code cells tagged ``checks`` declare its tests (``@test``); hidden ones sit between
+``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``. The last cell calls
+``course.check("<id>")``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from pathlib import Path
+
+import nbformat
+
+from .. import paths
+from ..checklist.items import ITEM_IDS
+from ..errors import CourseError
+from .markers import MARKER
+
+SOLUTIONS = paths.REPO / "solutions"
+EXERCISES = paths.REPO / "exercises"
+REQUIRED = ("id", "title", "section", "language", "checklist", "points", "files")
+LANGUAGES = ("node", "typescript", "go", "java", "python")
+CHECK_CALL = re.compile(r"course\.check\(\s*['\"]([\w.-]+)['\"]\s*\)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    section: str
+    language: str
+    framework: str | None
+    checklist: tuple[str, ...]
+    points: float
+    files: tuple[str, ...]
+    solution: Path  # the instructor notebook
+
+    @property
+    def relpath(self) -> Path:
+        return self.solution.relative_to(SOLUTIONS)
+
+    @property
+    def exercise_path(self) -> Path:
+        return EXERCISES / self.relpath
+
+    def checks_source(self) -> str:
+        """The instructor's test code, hidden tests included.
+
+        Hidden-test markers become calls that flag the tests declared between them as
+        hidden, so reports never show their code; other markers are dropped.
+        """
+        nb = nbformat.read(self.solution, as_version=4)
+        return "\n\n".join(_mark_hidden(c.source) for c in nb.cells
+                           if c.cell_type == "code" and "checks" in c.metadata.get("tags", []))
+
+
+def _mark_hidden(source: str) -> str:
+    lines = []
+    for line in source.splitlines():
+        m = MARKER.match(line)
+        if m is None:
+            lines.append(line)
+        elif m.group(2) == "HIDDEN TESTS":
+            flag = m.group(1) == "BEGIN"
+            lines.append(f"__import__('course.grading.registry', fromlist=['_']).hidden_block({flag})")
+    return "\n".join(lines)
+
+
+def from_notebook(path: Path, nb=None) -> Exercise:
+    nb = nb if nb is not None else nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("course")
+    where = str(path)
+    if not isinstance(meta, dict):
+        raise CourseError(f"{where}: notebook metadata has no `course` block (id, title, section, ...)")
+    missing = [k for k in REQUIRED if k not in meta]
+    if missing:
+        raise CourseError(f"{where}: metadata.course lacks {', '.join(missing)}")
+    if meta["language"] not in LANGUAGES:
+        raise CourseError(f"{where}: language {meta['language']!r} is not one of {', '.join(LANGUAGES)}")
+    unknown = [c for c in meta["checklist"] if c not in ITEM_IDS]
+    if unknown:
+        raise CourseError(f"{where}: unknown checklist ids {unknown}; known: {', '.join(ITEM_IDS)}")
+    codes = [c for c in nb.cells if c.cell_type == "code"]
+    if not any("checks" in c.metadata.get("tags", []) for c in codes):
+        raise CourseError(f"{where}: no code cell tagged `checks` (where the exercise's @test functions live)")
+    calls = CHECK_CALL.findall(codes[-1].source) if codes else []
+    if calls != [meta["id"]]:
+        raise CourseError(f"{where}: the last code cell must call course.check({meta['id']!r})")
+    return Exercise(meta["id"], meta["title"], meta["section"], meta["language"], meta.get("framework"),
+                    tuple(meta["checklist"]), float(meta["points"]), tuple(meta["files"]), path)
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue(root: Path = SOLUTIONS) -> dict[str, Exercise]:
+    """Every exercise under ``solutions/``, by id (ids are unique)."""
+    found: dict[str, Exercise] = {}
+    for path in sorted(root.glob("*/*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        ex = from_notebook(path)
+        if ex.id in found:
+            raise CourseError(f"exercise id {ex.id!r} is used by both {found[ex.id].solution} and {path}")
+        found[ex.id] = ex
+    return found
+
+
+def find(exercise_id: str) -> Exercise:
+    try:
+        return catalogue()[exercise_id]
+    except KeyError:
+        raise CourseError(f"no exercise {exercise_id!r}; known: {', '.join(sorted(catalogue())) or 'none'}") from None
+
+
+def identify(notebook_path: Path, nb=None) -> Exercise:
+    """Which exercise a submitted notebook is: by its file name, then by its metadata id.
+
+    The file name comes first because it survives a learner deleting cells or
+    editing metadata; both must agree with the catalogue.
+    """
+    by_name = {ex.solution.name: ex for ex in catalogue().values()}
+    if notebook_path.name in by_name:
+        return by_name[notebook_path.name]
+    meta = (nb.metadata.get("course") or {}) if nb is not None else {}
+    if isinstance(meta, dict) and meta.get("id") in catalogue():
+        return catalogue()[meta["id"]]
+    raise CourseError(f"{notebook_path.name}: not an exercise of this course (no solution notebook has this "
+                      f"name or id)")

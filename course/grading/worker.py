@@ -1,0 +1,146 @@
+"""A grading worker: a long-lived process that grades one submission at a time.
+
+``course grade`` starts ``--jobs`` of these (inside the sandbox's namespaces when
+available) and feeds them tasks as JSON lines on stdin; each answers one JSON line
+on stdout. Keeping the worker alive means papermill and the embedded PostgreSQL
+start once per worker, not once per notebook.
+
+Per submission: enter a fresh cgroup, execute the learner's notebook with papermill
+(parameters ``workspace`` and ``grading=True``, a per-cell timeout), then run the
+instructor's tests for that exercise — taken from ``solutions/``, never from the
+submission — against what the notebook left in the workspace.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from .. import db as lesson_db
+from ..errors import CourseError
+from . import registry, sandbox, spec
+
+PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
+
+
+def _papermill_cell(output: Path) -> tuple[int | None, int | None]:
+    """(index, execution count) of the cell that was running or failed, from papermill's record."""
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except Exception:
+        return None, None
+    code_index = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        code_index += 1
+        state = cell.metadata.get("papermill", {})
+        if state.get("exception") or state.get("status") in ("running", "failed"):
+            return index, code_index
+    return None, None
+
+
+def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
+    """Run the learner's notebook; return what happened (never raises)."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    workspace = Path(task["workspace"])
+    notebook = workspace / task["notebook"]
+    output = workspace / ".tmp" / "executed.ipynb"
+    timeout = task["cell_timeout"]
+    start = time.monotonic()
+    outcome = {"executed": True, "error": None, "verdict": None}
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
+            kernel_name="python3", cwd=str(workspace), execution_timeout=timeout, start_timeout=60,
+            progress_bar=False, log_output=False)
+    except papermill.PapermillExecutionError as e:
+        outcome["error"] = f"cell {e.exec_count or e.cell_index} raised {e.ename}: {e.evalue}"[:500]
+    except CellTimeoutError:
+        index, count = _papermill_cell(output)
+        outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {count or index or '?'}"
+    except DeadKernelError:
+        index, count = _papermill_cell(output)
+        outcome["verdict"] = f"error: the kernel died in cell {count or index or '?'}"
+    except Exception as e:  # corrupt notebooks, kernel start failures, ...
+        outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
+    finally:
+        outcome["execution_s"] = time.monotonic() - start
+    hit = cgroup.hit() if cgroup is not None else None
+    if hit == "memory":
+        outcome["verdict"] = f"error: killed at the {sandbox.MEMORY_LIMIT >> 30} GiB memory limit"
+    elif hit == "processes":
+        outcome["verdict"] = f"error: hit the {sandbox.PIDS_LIMIT}-process limit (a fork bomb?)"
+    return outcome
+
+
+def grade(task: dict) -> dict:
+    """Grade one submission: execute it, then run the instructor's tests."""
+    started = time.monotonic()
+    cgroup = None
+    if sandbox.capabilities().cgroups:
+        cgroup = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
+        cgroup.enter()
+    saved_env = dict(os.environ)
+    os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
+    os.environ.update(sandbox.scrubbed_env(Path(task["workspace"])))
+    if saved_env.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = saved_env["DATABASE_URL"]
+    try:
+        exercise = spec.find(task["exercise_id"])
+        run = execute(task, cgroup)
+        tests_started = time.monotonic()
+        try:
+            tests = registry.load(exercise.checks_source(), filename=f"<checks of {exercise.id}>")
+            results = [r.to_json() for r in registry.run_tests(tests, task["workspace"])]
+        except Exception as e:  # the instructor's checks themselves are broken: say so
+            results = []
+            run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
+        finally:
+            lesson_db.close()  # a fresh database for the next submission
+        return {"ok": True, "exercise": exercise.id, "results": results, **run,
+                "tests_s": time.monotonic() - tests_started, "work_s": time.monotonic() - started}
+    except CourseError as e:
+        return {"ok": False, "verdict": f"error: {e}", "results": [], "work_s": time.monotonic() - started}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        if cgroup is not None:
+            cgroup.leave()
+            cgroup.remove()
+
+
+def main() -> int:
+    sandbox.apply_rlimits()
+    # One PostgreSQL per worker, started before any submission's cgroup exists, so that
+    # cleaning up a submission never kills it. Each submission gets its own database.
+    if not os.environ.get("DATABASE_URL"):
+        from ..checklist.database import EmbeddedPostgres
+
+        server = EmbeddedPostgres().start()
+        os.environ["DATABASE_URL"] = server.admin_url
+    out = sys.stdout
+    sys.stdout = sys.stderr  # stray prints from libraries must not corrupt the protocol
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        task = json.loads(line)
+        try:
+            result = grade(task)
+        except BaseException as e:  # never let one submission take the worker down silently
+            result = {"ok": False, "verdict": f"error: grader crashed: {type(e).__name__}: {e}",
+                      "trace": traceback.format_exc()[-2000:], "results": []}
+        out.write(PROTOCOL_PREFIX + json.dumps(result) + "\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
