@@ -21,7 +21,7 @@ FRAMEWORKS = {  # framework -> language, in the seed's order
 }
 LANGUAGE_DEFAULTS = {"node": "express", "python": "fastapi", "go": "gin", "java": "spring"}
 STARTERS = paths.PACKAGE / "starters"
-IGNORE = shutil.ignore_patterns("node_modules", "target", ".venv", "__pycache__", "app", "dist")
+IGNORE = shutil.ignore_patterns("node_modules", "target", ".venv", "__pycache__", "dist")
 
 
 class FrameworkNotSupported(CourseError):

@@ -184,6 +184,11 @@ class Cgroup:
             return "memory"
         if now["pids"] > self._baseline["pids"]:
             return "processes"
+        # a bomb slowed down by a busy machine may time out just before a fork is
+        # refused: a peak at the cap is the same verdict (the cgroup is fresh: peak starts at 0)
+        peak = (_read(self.dirs["pids"] / "pids.peak") or "").strip() if self.dirs else ""
+        if peak.isdigit() and int(peak) >= PIDS_LIMIT * 0.9:
+            return "processes"
         return None
 
     def kill_all(self, except_pid: int | None = None) -> None:

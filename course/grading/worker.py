@@ -28,21 +28,25 @@ from . import registry, sandbox, spec
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
 
 
-def _papermill_cell(output: Path) -> tuple[int | None, int | None]:
-    """(index, execution count) of the cell that was running or failed, from papermill's record."""
+def _papermill_cell(output: Path) -> int | None:
+    """1-based position, in the learner's notebook, of the last cell papermill started.
+
+    papermill marks every cell "completed" even after a timeout, so the cell that was
+    running is the last one with a start time; its own injected-parameters cell is
+    not counted.
+    """
     try:
         nb = nbformat.read(output, as_version=4)
     except Exception:
-        return None, None
-    code_index = 0
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        return None
+    position, last = 0, None
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
             continue
-        code_index += 1
-        state = cell.metadata.get("papermill", {})
-        if state.get("exception") or state.get("status") in ("running", "failed"):
-            return index, code_index
-    return None, None
+        position += 1
+        if cell.metadata.get("papermill", {}).get("start_time"):
+            last = position
+    return last
 
 
 def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
@@ -64,11 +68,9 @@ def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
     except papermill.PapermillExecutionError as e:
         outcome["error"] = f"cell {e.exec_count or e.cell_index} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
-        index, count = _papermill_cell(output)
-        outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {count or index or '?'}"
+        outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {_papermill_cell(output) or '?'}"
     except DeadKernelError:
-        index, count = _papermill_cell(output)
-        outcome["verdict"] = f"error: the kernel died in cell {count or index or '?'}"
+        outcome["verdict"] = f"error: the kernel died in cell {_papermill_cell(output) or '?'}"
     except Exception as e:  # corrupt notebooks, kernel start failures, ...
         outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
     finally:

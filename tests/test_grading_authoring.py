@@ -1,0 +1,104 @@
+"""Single-source authoring: markers, `course build`, and what learners must never see."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from course.errors import CourseError
+from course.grading import build, markers, registry, spec
+
+from helpers import REPO
+
+
+def test_solution_block_becomes_a_stub_in_the_cells_language():
+    node = "%%node --save work/s.js\nconst a = 1;\n  // ### BEGIN SOLUTION\n  answer();\n  // ### END SOLUTION\nend();"
+    out, had_solution, had_hidden = markers.transform(node)
+    assert had_solution and not had_hidden
+    assert "answer()" not in out
+    assert '  // YOUR CODE HERE\n  throw new Error("replace this line with your solution");' in out
+    assert out.startswith("%%node --save work/s.js\nconst a = 1;") and out.endswith("end();")
+    go, _, _ = markers.transform("%%go\nfunc f() {\n\t// ### BEGIN SOLUTION\n\treturn\n\t// ### END SOLUTION\n}")
+    assert '\tpanic("replace this line with your solution")' in go
+    py, _, _ = markers.transform("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    assert "    raise NotImplementedError" in py and "return 1" not in py
+    java, _, _ = markers.transform("%%java\n// ### BEGIN SOLUTION\nint x;\n// ### END SOLUTION")
+    assert "UnsupportedOperationException" in java
+
+
+def test_hidden_tests_disappear():
+    source = "@test('a')\ndef a(ctx): pass\n### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS"
+    out, _, had_hidden = markers.transform(source)
+    assert had_hidden and "secret" not in out and "def a" in out
+
+
+@pytest.mark.parametrize("source, message", [
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: `### BEGIN SOLUTION` inside the `### BEGIN SOLUTION` block opened on line 1"),
+    ("x = 1\n### BEGIN HIDDEN TESTS\ny = 2", "line 2: `### BEGIN HIDDEN TESTS` is never closed"),
+    ("### END SOLUTION", "line 1: `### END SOLUTION` without a matching BEGIN"),
+    ("### BEGIN SOLUTION\n### END HIDDEN TESTS", "line 2: `### END HIDDEN TESTS` closes the `### BEGIN SOLUTION`"),
+])
+def test_bad_markers_name_file_and_line(source, message):
+    with pytest.raises(markers.MarkerError) as info:
+        markers.transform(source, where="solutions/x.ipynb: cell 3")
+    assert str(info.value).startswith("solutions/x.ipynb: cell 3, line")
+    assert message in str(info.value)
+
+
+def test_exercises_are_up_to_date_with_solutions():
+    changes = build.build(check=True)
+    assert changes == [], "run `course build`:\n" + "\n".join(changes)
+
+
+def test_build_is_deterministic_and_check_detects_drift(tmp_path):
+    solutions = tmp_path / "solutions"
+    shutil.copytree(REPO / "solutions", solutions, ignore=shutil.ignore_patterns("work", "capstone"))
+    exercises = tmp_path / "exercises"
+    first = build.build(exercises=exercises, solutions=solutions)
+    assert first and all(c.startswith("missing:") for c in first)
+    assert build.build(check=True, exercises=exercises, solutions=solutions) == []
+    snapshot = {p: p.read_bytes() for p in exercises.rglob("*.ipynb")}
+    build.build(exercises=exercises, solutions=solutions)
+    assert snapshot == {p: p.read_bytes() for p in exercises.rglob("*.ipynb")}
+    target = next(iter(sorted(solutions.glob("*/*.ipynb"))))
+    nb = nbformat.read(target, as_version=4)
+    nb.cells[0].source += "\n\nA new sentence."
+    nbformat.write(nb, target)
+    stale = build.build(check=True, exercises=exercises, solutions=solutions)
+    assert stale == [f"stale: exercises/{target.relative_to(solutions)}"]
+
+
+def test_hidden_tests_never_reach_learners():
+    for ex in spec.catalogue().values():
+        learner = ex.exercise_path.read_text()
+        assert "BEGIN HIDDEN TESTS" not in learner and "BEGIN SOLUTION" not in learner, ex.id
+        hidden = [t for t in registry.load(ex.checks_source()) if t.hidden]
+        for t in hidden:
+            assert f"def {t.func.__name__}(" not in learner, f"{ex.id}: hidden test {t.name!r} leaked"
+        assert json.loads(learner)["metadata"]["course"]["id"] == ex.id
+
+
+def test_every_exercise_has_metadata_and_checks():
+    catalogue = spec.catalogue()
+    assert catalogue, "no exercises found in solutions/"
+    for ex in catalogue.values():
+        tests = registry.load(ex.checks_source())
+        assert tests, f"{ex.id} declares no tests"
+        assert sum(t.points for t in tests) == ex.points, f"{ex.id}: points in metadata ≠ sum of its tests"
+        assert ex.files and ex.checklist is not None
+
+
+def test_metadata_errors_are_clear(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(CourseError, match="no `course` block"):
+        spec.from_notebook(path)
+    nb.metadata["course"] = {"id": "x", "title": "t", "section": "s", "language": "cobol", "checklist": [],
+                             "points": 1, "files": []}
+    nbformat.write(nb, path)
+    with pytest.raises(CourseError, match="language 'cobol'"):
+        spec.from_notebook(path)
