@@ -122,10 +122,15 @@ def load(source: str, *, filename: str = "<checks>") -> list[TestSpec]:
 
 
 class Context:
-    """What a test gets: the learner's workspace and tools to exercise it."""
+    """What a test gets: the learner's workspace and tools to exercise it.
 
-    def __init__(self, workspace: str | Path):
+    Servers started with :meth:`serve` are shared by the tests of one run (same file,
+    same environment): a Spring app starts once per exercise, not once per test.
+    """
+
+    def __init__(self, workspace: str | Path, shared: dict | None = None):
         self.workspace = Path(workspace).resolve()
+        self._shared = shared if shared is not None else {}
         self._servers: list[str] = []
         self.server: servers.Server | None = None
         self.exchange: dict | None = None
@@ -143,19 +148,30 @@ class Context:
 
     # -- servers ----------------------------------------------------------------------
     def serve(self, rel: str, *, env: dict[str, str] | None = None, ready_timeout: float = 30.0,
-              language: str | None = None) -> servers.Server:
-        """Start the saved file ``rel`` as a server (language from its extension)."""
+              language: str | None = None, fresh: bool = False) -> servers.Server:
+        """Start the saved file ``rel`` as a server (language from its extension).
+
+        ``fresh=True`` gives this test its own server (for tests that stop or break it).
+        """
         path = self.path(rel)
         lang = language or EXTENSIONS.get(path.suffix)
         if lang is None:
             raise CourseError(f"don't know how to run {rel}: give language=...")
-        name = f"check-{len(self._servers)}-{path.stem}"
+        source = path.read_text()
+        key = (lang, source, tuple(sorted((env or {}).items())))
+        cached = self._shared.get(key)
+        if not fresh and cached is not None and cached.running:
+            self.server = cached
+            return cached
+        name = f"check-{len(self._shared)}-{len(self._servers)}-{path.stem}"
         try:
-            self.server = servers.start(name, runners.get(lang), path.read_text(), env=env,
-                                        ready_timeout=ready_timeout)
+            self.server = servers.start(name, runners.get(lang), source, env=env, ready_timeout=ready_timeout)
         except CourseError as e:
             raise AssertionError(f"could not start {rel}: {e}") from None
-        self._servers.append(name)
+        if fresh:
+            self._servers.append(name)
+        else:
+            self._shared[key] = self.server
         return self.server
 
     def request(self, method: str, url: str, **kw) -> httpx.Response:
@@ -242,28 +258,40 @@ def _short(text: str) -> str:
 def run_tests(tests: list[TestSpec], workspace: str | Path) -> list[TestResult]:
     """Run each test in its own Context; a crashing test is an ``error``, never a crash."""
     results = []
-    for spec in tests:
-        ctx = Context(workspace)
-        start = time.monotonic()
-        status, message = "pass", None
-        try:
-            spec.func(ctx)
-        except AssertionError as e:
-            status, message = "fail", str(e) or "assertion failed"
-        except CourseError as e:
-            status, message = "error", str(e)
-        except Exception as e:  # the test (or the learner's code under it) broke
-            frames = traceback.extract_tb(e.__traceback__)
-            where = f" (line {frames[-1].lineno})" if frames else ""
-            status, message = "error", f"{type(e).__name__}: {e}{where}"
-        finally:
-            log = ctx.logs()
-            ctx.close()
-        output = log or "\n".join(ctx.output)
-        results.append(TestResult(
-            name=spec.name, status=status, score=spec.points if status == "pass" else 0.0,
-            max_score=spec.points, message=message, output=_short(output),
-            test_code="(hidden test)" if spec.hidden else spec.code, tags=list(spec.checklist),
-            hint=spec.hint if status != "pass" else None, exchange=ctx.exchange,
-            duration_s=time.monotonic() - start, task_id=spec.task_id))
+    shared: dict = {}
+    try:
+        for spec in tests:
+            results.append(_run_one(spec, workspace, shared))
+    finally:
+        for server in shared.values():
+            try:
+                servers.stop(server.name, grace=2)
+            except CourseError:
+                pass
     return results
+
+
+def _run_one(spec: TestSpec, workspace: str | Path, shared: dict) -> TestResult:
+    ctx = Context(workspace, shared)
+    start = time.monotonic()
+    status, message = "pass", None
+    try:
+        spec.func(ctx)
+    except AssertionError as e:
+        status, message = "fail", str(e) or "assertion failed"
+    except CourseError as e:
+        status, message = "error", str(e)
+    except Exception as e:  # the test (or the learner's code under it) broke
+        frames = traceback.extract_tb(e.__traceback__)
+        where = f" (line {frames[-1].lineno})" if frames else ""
+        status, message = "error", f"{type(e).__name__}: {e}{where}"
+    finally:
+        log = ctx.logs()
+        ctx.close()
+    output = log or "\n".join(ctx.output)
+    return TestResult(
+        name=spec.name, status=status, score=spec.points if status == "pass" else 0.0,
+        max_score=spec.points, message=message, output=_short(output),
+        test_code="(hidden test)" if spec.hidden else spec.code, tags=list(spec.checklist),
+        hint=spec.hint if status != "pass" else None, exchange=ctx.exchange,
+        duration_s=time.monotonic() - start, task_id=spec.task_id)
