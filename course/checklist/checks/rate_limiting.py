@@ -1,0 +1,137 @@
+"""rate-limiting: RATE_LIMIT_MAX requests per window per client, then 429.
+
+Bursts GET /api/users/1 (waves of RATE_LIMIT_MAX + 1 concurrent requests) from this
+check's own loopback address until a 429 arrives,
+then checks the 429 (JSON body, Retry-After or RateLimit headers), that a spoofed
+``X-Forwarded-For`` doesn't buy a fresh quota, that /health stays reachable, and that
+requests succeed again once the window has passed.
+
+A fixed-window limiter may reset in the middle of the burst, so anything from
+RATE_LIMIT_MAX to 2 x RATE_LIMIT_MAX allowed requests is consistent with the limit; a
+first 429 earlier than RATE_LIMIT_MAX means the limit isn't the configured one (or
+isn't per client).
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from course.checklist.model import Result, Target
+from course.checklist.probe import Exchange, Probe, run
+
+ITEM_ID = "rate-limiting"
+PATH = "/api/users/1"
+RECOVERY_MARGIN_S = 0.3
+HEADER_PREFIXES = ("ratelimit", "x-ratelimit", "x-rate-limit")
+MAX_WAVE = 100  # concurrent requests per wave at most
+
+
+def check(target: Target) -> Result:
+    """Burst, inspect the 429, then wait out the window; see the module docstring."""
+    return run(target, ITEM_ID, _probe)
+
+
+@dataclasses.dataclass
+class Burst:
+    allowed: int  # answers other than 429 (the first 429 may come later than others)
+    limited: Exchange | None  # the first 429 to arrive
+    failed: Exchange | None  # a request that got no answer
+    seconds: float
+    spoof: Exchange | None = None  # sent with a fresh X-Forwarded-For right after the 429
+    confirm: Exchange | None = None  # sent without it when the spoof got through
+
+
+def burst(p: Probe, limit: int, already: int = 0) -> Burst:
+    """Waves of limit + 1 concurrent requests (at most 2 x limit + 1 in all), stopping
+    after the wave that got the first 429; ``already`` counts requests this client
+    sent in the current window before the burst.
+
+    A whole wave reaches the limiter within a fraction of the window even when the app
+    answers slowly because every other check is hitting it too (sequential requests
+    at 40 ms each would never get limit + 1 into a 2 s window). The spoofed request
+    goes out the moment the first 429 arrives, while the wave's slower 200s (they wait
+    for a pooled connection) are still in flight, so the window can't roll over first.
+    """
+    started = time.monotonic()
+    allowed = already
+    size = min(limit + 1, MAX_WAVE)
+    waves = -(-(2 * limit + 1 - already) // size)  # ceil
+    with ThreadPoolExecutor(size) as pool:
+        for _ in range(max(1, waves)):
+            futures = [pool.submit(p.get, PATH) for _ in range(size)]
+            b = Burst(allowed, None, None, 0.0)
+            for future in as_completed(futures):
+                ex = future.result()
+                if ex.status == 429 and b.limited is None:
+                    b.limited = ex
+                    b.spoof = p.get(PATH, headers={"X-Forwarded-For": f"203.0.113.{random.randint(1, 254)}"})
+                    if b.spoof.status != 429:
+                        b.confirm = p.get(PATH)
+            wave = [f.result() for f in futures]
+            b.seconds = time.monotonic() - started
+            b.failed = next((ex for ex in wave if not ex.answered), None)
+            b.allowed += sum(1 for ex in wave if ex.answered and ex.status != 429)
+            if b.failed is not None or b.limited is not None:
+                return b
+            allowed = b.allowed
+    return Burst(allowed, None, None, time.monotonic() - started)
+
+
+def _probe(p: Probe) -> None:
+    limit, window = p.target.rate_limit_max, p.target.rate_limit_window_ms / 1000
+    already = 0
+    for _attempt in range(2):
+        b = burst(p, limit, already)
+        if b.limited is None or b.spoof.status == 429 or (b.confirm is not None and b.confirm.status == 429):
+            break
+        # Spoof and confirm both got through: the window rolled over right after the
+        # 429. Burst again; those two requests count against the new window.
+        already = 2
+    p.notes["burst"] = {"allowed": b.allowed, "seconds": round(b.seconds, 3),
+                        "limit": limit, "window_s": window}
+
+    last = p.exchanges[-1]
+    if b.failed is not None:
+        p.rule("answers every request", False,
+               f"{b.failed.describe()} {b.failed.outcome()} during a burst of {limit + 1} concurrent "
+               "requests", exchange=b.failed)
+        return
+    if b.limited is None:
+        p.rule(f"429 after {limit} requests", False,
+               f"{b.allowed} requests to GET {PATH} from one client in {b.seconds:.1f} s never got "
+               f"429; RATE_LIMIT_MAX={limit} per {window:g} s must be enforced", exchange=last)
+        return
+    ex, spoof = b.limited, b.spoof
+    p.rule(f"429 after {limit} requests", True)
+    p.rule(f"at least RATE_LIMIT_MAX={limit} allowed first", b.allowed >= limit,
+           f"only {b.allowed} requests were allowed before 429; RATE_LIMIT_MAX is {limit} per client "
+           "(read it from the environment, key the limit on the client)", exchange=ex)
+    body = ex.json(default=None) if ex.is_json_type else None
+    p.rule("429 has a JSON body", isinstance(body, dict),
+           f"{ex.describe()} answered 429 {ex.media_type or 'with no Content-Type'}; "
+           "the 429 body must be JSON like every other error", exchange=ex)
+    names = [n.lower() for n in ex.response_headers.keys()]
+    hinted = "retry-after" in names or any(n.startswith(HEADER_PREFIXES) for n in names)
+    p.rule("429 says when to retry", hinted,
+           f"{ex.describe()} answered 429 without Retry-After or RateLimit/X-RateLimit headers; "
+           "tell clients when to come back (RFC 6585, RFC 9110 §10.2.3)", exchange=ex)
+    reset_by_spoof = b.confirm is not None and b.confirm.status == 429
+    p.rule("X-Forwarded-For does not reset the limit", spoof.status == 429,
+           f"{spoof.describe()} with X-Forwarded-For: {spoof.headers['X-Forwarded-For']} "
+           f"{spoof.outcome()} right after a 429"
+           + ("; the limiter trusts a header any client can set (no trusted proxy here)"
+              if reset_by_spoof else "; the limit did not hold"),
+           exchange=spoof)
+    health = p.get("/health")
+    p.rule("/health is not rate limited", health.status == 200,
+           f"{health.describe()} {health.outcome()} while this client was limited; "
+           "probes must never be rate limited", exchange=health)
+
+    limited_at = ex.started + ex.elapsed
+    time.sleep(max(0.0, limited_at + window + RECOVERY_MARGIN_S - time.monotonic()))
+    again = p.get(PATH)
+    p.rule("requests succeed again after the window", again.answered and again.status != 429,
+           f"{again.describe()} {again.outcome()} {window + RECOVERY_MARGIN_S:.1f} s after the 429; "
+           f"the window is {window:g} s (RATE_LIMIT_WINDOW_MS)", exchange=again)
