@@ -1,6 +1,6 @@
 """graceful-shutdown: on SIGTERM, finish in-flight work, refuse new work, exit.
 
-Runs last and alone, because it ends the app. Timeline: start ``GET /api/slow?ms=3000``;
+Runs last and alone, because it ends the app. Timeline: start ``GET /api/slow?ms=2000``;
 at 0.5 s send SIGTERM to the process (the leader, as Kubernetes would, not the
 group); at 1 s open a new connection, which must be refused or answered 503; the
 slow request must still complete 200; the process must exit within 10 s (Kubernetes'
@@ -24,7 +24,7 @@ from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
 
 ITEM_ID = "graceful-shutdown"
-SLOW_MS = 3000
+SLOW_MS = 2000  # SIGTERM at 0.5 s and the new connection at 1 s both land while it runs
 TERM_AT_S = 0.5
 NEW_CONNECTION_AT_S = 1.0
 NEW_CONNECTION_TIMEOUT_S = 2.5

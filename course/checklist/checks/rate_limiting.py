@@ -1,6 +1,6 @@
 """rate-limiting: RATE_LIMIT_MAX requests per window per client, then 429.
 
-Bursts GET /api/users/1 (waves of RATE_LIMIT_MAX + 1 concurrent requests) from this
+Bursts GET /api/slow?ms=0 (waves of RATE_LIMIT_MAX + 1 concurrent requests) from this
 check's own loopback address until a 429 arrives,
 then checks the 429 (JSON body, Retry-After or RateLimit headers), that a spoofed
 ``X-Forwarded-For`` doesn't buy a fresh quota, that /health stays reachable, and that
@@ -22,7 +22,7 @@ from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
 
 ITEM_ID = "rate-limiting"
-PATH = "/api/users/1"
+PATH = "/api/slow?ms=0"  # rate-limited like every /api route, but no database: the burst measures the limiter, not the pool
 RECOVERY_MARGIN_S = 0.3
 HEADER_PREFIXES = ("ratelimit", "x-ratelimit", "x-rate-limit")
 MAX_WAVE = 100  # concurrent requests per wave at most

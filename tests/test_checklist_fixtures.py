@@ -1,0 +1,104 @@
+"""Every checklist check can pass and can fail: `course check` on the fixture apps.
+
+For each item there is an app (Express and FastAPI) that passes everything and one
+that fails only that item, plus the classic traps; ``expected.yaml`` lists the items
+each must fail. All 11 items run on every fixture, so "fails *only* that item" is
+asserted too. The capstone reference solutions and starters are checked the same way.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from course import toolchains
+from course.checklist import engine
+from course.checklist.items import ITEM_IDS
+
+from helpers import REPO
+
+APPS = REPO / "tests" / "fixtures" / "apps"
+EXPECTED: dict[str, list[str]] = yaml.safe_load((APPS / "expected.yaml").read_text())
+CAPSTONES = REPO / "solutions" / "capstone"
+STARTERS = REPO / "course" / "starters"
+LANGUAGE = {"express": "node", "fastify": "node", "nestjs": "node", "fastapi": "python", "flask": "python",
+            "django": "python", "gin": "go", "spring": "java"}
+
+
+def _needs(name: str):
+    lang = "node" if name.startswith("express") else "python"
+    return pytest.mark.skipif(not toolchains.available(lang), reason=f"needs {lang}")
+
+
+@pytest.fixture(scope="module")
+def node_modules():
+    """The Express fixtures share one node_modules, installed from their lockfile."""
+    if toolchains.available("node") and not (APPS / "node_modules" / ".package-lock.json").exists():
+        subprocess.run([toolchains.require("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=APPS, check=True, timeout=600)
+
+
+def _verdicts(report) -> dict[str, str]:
+    return {r.id: r.status for r in report.items}
+
+
+@pytest.mark.parametrize("fixture", [pytest.param(n, marks=_needs(n), id=n) for n in EXPECTED])
+def test_fixture_verdicts(fixture, checklist_pg, node_modules):
+    report = engine.check_app(APPS / fixture, database=checklist_pg)
+    verdicts = _verdicts(report)
+    must_fail = set(EXPECTED[fixture])
+    wrong = {item: status for item, status in verdicts.items()
+             if (status != "fail" if item in must_fail else status != "pass")}
+    details = "\n".join(f"{r.id}: {r.status} — {r.message}" for r in report.items if r.id in wrong)
+    assert not wrong, f"{fixture}: unexpected verdicts {wrong}\n{details}"
+    assert set(verdicts) == set(ITEM_IDS)
+
+
+def _framework_param(name: str):
+    lang = LANGUAGE[name]
+    return pytest.param(name, id=name, marks=[
+        pytest.mark.skipif(not toolchains.available(lang), reason=f"needs {lang}"),
+        *([pytest.mark.skipif(not toolchains.find("maven").ok, reason="needs maven")] if lang == "java" else []),
+    ])
+
+
+@pytest.mark.parametrize("framework", [_framework_param(n) for n in LANGUAGE
+                                       if (CAPSTONES / n / "Procfile").exists()])
+def test_capstone_reference_passes_every_item(framework, checklist_pg):
+    report = engine.check_app(CAPSTONES / framework, database=checklist_pg)
+    failing = [f"{r.id}: {r.status} — {r.message}" for r in report.items if r.status != "pass"]
+    assert not failing, f"{framework} reference solution:\n" + "\n".join(failing)
+
+
+@pytest.mark.parametrize("framework", [_framework_param(n) for n in LANGUAGE
+                                       if (STARTERS / n / "Procfile").exists()])
+def test_starter_runs_but_fails_most_items(framework, checklist_pg, tmp_path):
+    from course import scaffold
+
+    _, app = scaffold.new(tmp_path / "mine", framework=framework)
+    report = engine.check_app(app, database=checklist_pg)
+    assert report.status != "error", f"the {framework} starter did not start: {report.message}"
+    failed = [r.id for r in report.items if r.status == "fail"]
+    assert len(failed) >= 6, f"the {framework} starter should fail most items, fails only {failed}"
+
+
+def test_all_eight_frameworks_have_a_capstone_and_a_starter():
+    missing = [f"{kind}/{n}" for n in LANGUAGE for kind, root in (("solutions", CAPSTONES), ("starters", STARTERS))
+               if not (root / n / "Procfile").exists()]
+    assert not missing, f"missing: {missing}"
+
+
+def test_unknown_framework_is_the_seed_error(tmp_path):
+    out = subprocess.run(["course", "new", str(tmp_path / "x"), "--framework", "rails"], capture_output=True,
+                         text=True, env={"PATH": str(Path(__import__("sys").executable).parent)})
+    assert out.returncode == 2
+    assert "FRAMEWORK_NOT_SUPPORTED" in out.stderr and "express, nestjs, fastify" in out.stderr
+
+
+def test_language_fallbacks_follow_the_seed():
+    from course import scaffold
+
+    assert scaffold.resolve(None, "node") == "express"
+    assert scaffold.resolve(None, "python") == "fastapi"
