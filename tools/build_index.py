@@ -24,6 +24,7 @@ Python process). Load them once per notebook:
 if it is missing. Lessons that need a missing toolchain are skipped, not failed.
 """),
     ("code", """
+import course
 from course import toolchains
 
 report = toolchains.doctor()
@@ -99,7 +100,13 @@ for n, item in enumerate(load_items(), 1):
     print(f"{n:>2}. {item.id:<20} {item.title}")
 """),
     ("md", """
-## 5. How feedback and grading work
+## 5. Your progress
+
+Every time an exercise's last cell runs its checks, the result is remembered on this machine.
+"""),
+    ("code", "course.progress()"),
+    ("md", """
+## 6. How feedback and grading work
 
 - **In JupyterLab**: the last cell of each exercise calls `course.check("<exercise-id>")` and shows
   what passed, what failed, the request and response, and a hint.
