@@ -1,0 +1,1 @@
+"""Backend Patterns Lab capstone: the service contract on FastAPI, production-ready."""
