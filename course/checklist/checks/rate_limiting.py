@@ -105,7 +105,11 @@ def _probe(p: Probe) -> None:
         return
     ex, spoof = b.limited, b.spoof
     p.rule(f"429 after {limit} requests", True)
-    p.rule(f"at least RATE_LIMIT_MAX={limit} allowed first", b.allowed >= limit,
+    # strict on a clean first burst; after a window roll-over, late requests of the earlier
+    # wave may also have landed in the new window, so allow some slack (a limiter configured
+    # far below RATE_LIMIT_MAX, e.g. a hard-coded 10, still fails)
+    floor = limit if already == 0 else int(limit * 0.8)
+    p.rule(f"at least RATE_LIMIT_MAX={limit} allowed first", b.allowed >= floor,
            f"only {b.allowed} requests were allowed before 429; RATE_LIMIT_MAX is {limit} per client "
            "(read it from the environment, key the limit on the client)", exchange=ex)
     body = ex.json(default=None) if ex.is_json_type else None
@@ -117,12 +121,16 @@ def _probe(p: Probe) -> None:
     p.rule("429 says when to retry", hinted,
            f"{ex.describe()} answered 429 without Retry-After or RateLimit/X-RateLimit headers; "
            "tell clients when to come back (RFC 6585, RFC 9110 §10.2.3)", exchange=ex)
-    reset_by_spoof = b.confirm is not None and b.confirm.status == 429
-    p.rule("X-Forwarded-For does not reset the limit", spoof.status == 429,
+    # Decisive only when the spoofed request got through while the same client without the
+    # header was still limited; both getting through means the window rolled over (a busy
+    # machine made the burst slow), which says nothing about X-Forwarded-For.
+    reset_by_spoof = spoof.status != 429 and b.confirm is not None and b.confirm.status == 429
+    if spoof.status != 429 and not reset_by_spoof:
+        p.notes["x-forwarded-for"] = "inconclusive: the window rolled over right after the 429"
+    p.rule("X-Forwarded-For does not reset the limit", not reset_by_spoof,
            f"{spoof.describe()} with X-Forwarded-For: {spoof.headers['X-Forwarded-For']} "
-           f"{spoof.outcome()} right after a 429"
-           + ("; the limiter trusts a header any client can set (no trusted proxy here)"
-              if reset_by_spoof else "; the limit did not hold"),
+           f"{spoof.outcome()} right after a 429, while the same client without it still got 429: "
+           "the limiter trusts a header any client can set (no trusted proxy here)",
            exchange=spoof)
     health = p.get("/health")
     p.rule("/health is not rate limited", health.status == 200,
