@@ -13,12 +13,17 @@ from pathlib import Path
 from .. import paths
 from .base import Program, Runner, write_if_changed
 
-ESM_SYNTAX = re.compile(r"^\s*(import\s+[\w*{]|import\s*['\"]|export\s+|await\s)", re.MULTILINE)
+ESM_STATEMENT = re.compile(r"^(import\s+[\w*{]|import\s*['\"]|export\s+)", re.MULTILINE)
+TOP_LEVEL_AWAIT = re.compile(r"^(await\s|(const|let|var)\s+[\w{}\[\],\s]+=\s*await\s)", re.MULTILINE)
 
 
 def is_esm(source: str) -> bool:
-    """ESM if the cell uses import/export or top-level await; CommonJS otherwise."""
-    return bool(ESM_SYNTAX.search(source))
+    """ESM if the cell has import/export statements, or top-level ``await`` (at column 0)
+    and no ``require(``; CommonJS otherwise. Awaits inside functions are indented and
+    don't count."""
+    if ESM_STATEMENT.search(source):
+        return True
+    return bool(TOP_LEVEL_AWAIT.search(source)) and "require(" not in source
 
 
 def link_node_modules(folder: Path) -> None:
