@@ -17,7 +17,7 @@ from . import runners, servers
 from .errors import UsageError
 
 CELL_USAGE = """\
-%%{magic} [--serve NAME] [--save PATH] [--timeout SECONDS] [--env KEY=VALUE ...]
+%%{magic} [--serve NAME] [--save PATH [--no-run]] [--timeout SECONDS] [--env KEY=VALUE ...]
           [--port N] [--ready-timeout SECONDS]
 
 Run the cell as a {label} program.
@@ -25,6 +25,7 @@ Run the cell as a {label} program.
                         is passed in $PORT, the cell returns once the port accepts
                         connections, and its output goes to a log (%logs NAME)
   --save PATH           also keep the cell's source as PATH (relative to the notebook)
+  --no-run              with --save: only write the file (a library, a test file)
   --timeout SECONDS     kill the program (and its children) after SECONDS (default 60)
   --env KEY=VALUE       set an environment variable (repeatable)
   --port N              with --serve: prefer port N (another is chosen if it is taken)
@@ -48,6 +49,7 @@ def _cell_parser(magic: str, label: str) -> _Parser:
     p = _Parser(usage, prog=f"%%{magic}")
     p.add_argument("--serve", metavar="NAME")
     p.add_argument("--save", metavar="PATH")
+    p.add_argument("--no-run", action="store_true")
     p.add_argument("--timeout", type=float, default=runners.DEFAULT_TIMEOUT)
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--port", type=int)
@@ -76,10 +78,15 @@ def run_cell(magic: str, language: str, line: str, cell: str) -> servers.Server 
     if opts.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     env = parse_env(opts.env)
+    if opts.no_run and not opts.save:
+        raise UsageError("--no-run only makes sense with --save PATH")
     if opts.save:
         target = Path(opts.save)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(cell)
+        if opts.no_run:
+            print(f"saved {target}")
+            return None
     if opts.serve:
         server = servers.start(opts.serve, runner, cell, env=env, port=opts.port,
                                ready_timeout=opts.ready_timeout)

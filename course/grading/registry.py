@@ -240,6 +240,18 @@ class Context:
                 outcomes[event["Test"]] = event["Action"]
         return {"tests": outcomes, "ok": result.ok, "output": result.stdout[-2000:] + result.stderr_tail}
 
+    def pytest(self, rel: str, timeout: float = 120) -> dict:
+        """Run pytest on a saved test file; returns {"passed": n, "failed": n, "ok": bool, "output": ...}."""
+        import sys
+
+        path = self.path(rel)
+        result = self.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+                          cwd=path.parent, timeout=timeout)
+        text = result.stdout + result.stderr_tail
+        counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|error)", text)}
+        return {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0) + counts.get("error", 0),
+                "ok": result.ok, "output": text}
+
     def close(self) -> None:
         for name in self._servers:
             try:

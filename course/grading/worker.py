@@ -91,8 +91,9 @@ def grade(task: dict) -> dict:
         cgroup = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
         cgroup.enter()
     saved_env = dict(os.environ)
+    scrubbed = sandbox.scrubbed_env(Path(task["workspace"]))  # computed from the full environment
     os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
-    os.environ.update(sandbox.scrubbed_env(Path(task["workspace"])))
+    os.environ.update(scrubbed)
     if saved_env.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = saved_env["DATABASE_URL"]
     try:
