@@ -55,7 +55,7 @@ class JavaRunner(Runner):
                                "classpath is not resolved yet: run `make setup` (or `course setup`).")
         stamp = classes / ".built"
         if not stamp.exists() or stamp.stat().st_mtime < src.stat().st_mtime:
-            argv = [tools["javac"], "-d", str(classes), "-parameters"]
+            argv = [tools["javac"], "-d", str(classes), "-parameters", "-encoding", "UTF-8"]
             if cp:
                 argv += ["-cp", cp]
             self.compile(argv + [str(src)], cwd=d, timeout=max(timeout, 120), what="javac")
