@@ -97,13 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import scaffold
     from .checklist import cli as checklist_cli
-    from .grading import build as grading_build
-    from .grading import grade as grading_grade
+    from .grading import commands as grading_commands
 
     checklist_cli.register(sub)
     scaffold.register(sub)
-    grading_build.register(sub)
-    grading_grade.register(sub)
+    grading_commands.register_build(sub)
+    grading_commands.register_grade(sub)
     return parser
 
 

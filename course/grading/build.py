@@ -89,15 +89,3 @@ def cmd_build(args) -> int:
         return 0
     print("\n".join(changes) if changes else "exercises/ already up to date")
     return 0
-
-
-def register(sub) -> None:
-    p = sub.add_parser(
-        "build", help="generate exercises/ from solutions/",
-        description="Turn each instructor notebook in solutions/ into the learner's notebook in exercises/: "
-                    "`### BEGIN SOLUTION`…`### END SOLUTION` blocks become a stub in the cell's language, "
-                    "`### BEGIN HIDDEN TESTS`…`### END HIDDEN TESTS` blocks are removed, outputs cleared, "
-                    "cell ids kept. Capstone starters are copied to exercises/capstone/.")
-    p.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 if exercises/ is stale (for CI)")
-    p.set_defaults(func=cmd_build)

@@ -30,11 +30,8 @@ import nbformat
 from .. import paths, procs
 from ..errors import CourseError
 from . import export, sandbox, spec
+from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
 from .worker import PROTOCOL_PREFIX
-
-DEFAULT_CELL_TIMEOUT = 60.0
-DEFAULT_SUBMISSION_TIMEOUT = 600.0
-FORMATS = ("json", "gradescope", "junit", "csv", "html")
 
 
 @dataclasses.dataclass
@@ -273,30 +270,3 @@ def cmd_grade(args) -> int:
     print(export.summary_table(report))
     print(f"\nreports in {args.out}/ ({', '.join(formats)}); took {report['duration_s']:.1f} s")
     return 0
-
-
-def register(sub) -> None:
-    import argparse
-
-    p = sub.add_parser(
-        "grade", help="grade submissions in parallel and report against the checklist",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Each SUBMISSION is a learner's copy of exercises/ (a folder) or one notebook. Every exercise "
-                    "notebook in it is copied to a private workspace, executed with papermill (parameters: "
-                    "workspace, grading=True) in a sandbox, and then graded by the instructor's tests from "
-                    "solutions/ — hidden ones included. Submissions are never modified.",
-        epilog="examples:\n  course grade submissions/* --jobs 2 --out grades\n"
-               "  course grade alice/ bob/ --format json,csv,html\n\n"
-               "outputs per learner: results.json (Exercism v3 + scores + checklist tags), gradescope.json, "
-               "junit.xml;\nfor the class: gradebook.csv, report.html (learners × checklist items), summary.json")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
-    p.add_argument("--jobs", "-j", type=int, default=2, help="parallel worker processes (default 2)")
-    p.add_argument("--out", "-o", default="grades", help="output folder (default ./grades)")
-    p.add_argument("--format", default=",".join(FORMATS),
-                   help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
-    p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT,
-                   help=f"seconds a cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
-    p.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT,
-                   help=f"seconds a whole notebook may take, tests included (default {DEFAULT_SUBMISSION_TIMEOUT:g})")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_grade)

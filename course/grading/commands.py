@@ -1,0 +1,57 @@
+"""The ``build`` and ``grade`` subcommands' argument parsers.
+
+Kept apart from the modules that do the work, which import nbformat and papermill
+(seconds of start-up): ``course --help`` and ``course check`` should not pay for them.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+FORMATS = ("json", "gradescope", "junit", "csv", "html")
+DEFAULT_CELL_TIMEOUT = 60.0
+DEFAULT_SUBMISSION_TIMEOUT = 600.0
+
+
+def _lazy(module: str, function: str):
+    def run(args):
+        return getattr(importlib.import_module(f"course.grading.{module}"), function)(args)
+
+    return run
+
+
+def register_build(sub) -> None:
+    p = sub.add_parser(
+        "build", help="generate exercises/ from solutions/",
+        description="Turn each instructor notebook in solutions/ into the learner's notebook in exercises/: "
+                    "`### BEGIN SOLUTION`…`### END SOLUTION` blocks become a stub in the cell's language, "
+                    "`### BEGIN HIDDEN TESTS`…`### END HIDDEN TESTS` blocks are removed, outputs cleared, "
+                    "cell ids kept. Capstone starters are copied to exercises/capstone/.")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if exercises/ is stale (for CI)")
+    p.set_defaults(func=_lazy("build", "cmd_build"))
+
+
+def register_grade(sub) -> None:
+    p = sub.add_parser(
+        "grade", help="grade submissions in parallel and report against the checklist",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Each SUBMISSION is a learner's copy of exercises/ (a folder) or one notebook. Every exercise "
+                    "notebook in it is copied to a private workspace, executed with papermill (parameters: "
+                    "workspace, grading=True) in a sandbox, and then graded by the instructor's tests from "
+                    "solutions/ — hidden ones included. Submissions are never modified.",
+        epilog="examples:\n  course grade submissions/* --jobs 2 --out grades\n"
+               "  course grade alice/ bob/ --format json,csv,html\n\n"
+               "outputs per learner: results.json (Exercism v3 + scores + checklist tags), gradescope.json, "
+               "junit.xml;\nfor the class: gradebook.csv, report.html (learners × checklist items), summary.json")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    p.add_argument("--jobs", "-j", type=int, default=2, help="parallel worker processes (default 2)")
+    p.add_argument("--out", "-o", default="grades", help="output folder (default ./grades)")
+    p.add_argument("--format", default=",".join(FORMATS),
+                   help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+    p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT,
+                   help=f"seconds a cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
+    p.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT,
+                   help=f"seconds a whole notebook may take, tests included (default {DEFAULT_SUBMISSION_TIMEOUT:g})")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("grade", "cmd_grade"))
