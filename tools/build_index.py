@@ -4,6 +4,30 @@ from pathlib import Path
 from nb import write
 
 ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = {
+    "01-nodejs": "Node.js — Express, Fastify, NestJS",
+    "02-python": "Python — FastAPI, Django REST, Flask, asyncio",
+    "03-go": "Go — net/http, gorilla/mux, gin, goroutines",
+    "04-java": "Java — Spring Boot",
+    "05-error-handling": "Centralized error handling",
+    "06-worker-threads": "Worker threads and CPU work",
+    "07-production-checklist": "The production checklist",
+    "08-troubleshooting": "Troubleshooting",
+}
+
+
+def contents() -> str:
+    """Links to every lesson and its exercises, from the folders as they are."""
+    lines = ["## The course", ""]
+    for folder, title in SECTIONS.items():
+        lessons = sorted((ROOT / "notebooks" / folder).glob("*.ipynb"))
+        links = ", ".join(f"[{p.stem.split('-', 1)[-1].replace('-', ' ')}]({folder}/{p.name})" for p in lessons)
+        exercises = ROOT / "exercises" / folder
+        more = f" · [exercises](../exercises/{folder}/)" if exercises.is_dir() else ""
+        lines.append(f"{folder[:2]}. **{title}**: {links or '(coming)'}{more}")
+    lines += ["", "Capstone: `course new --framework NAME DIR`, then make `course check DIR` pass all 11 items "
+              "([the contract](../docs/service-contract.md))."]
+    return "\n".join(lines)
 
 CELLS = [
     ("md", """
@@ -17,6 +41,7 @@ languages run through cell magics (`%%node`, `%%ts`, `%%go`, `%%java`, and `%%py
 Python process). Load them once per notebook:
 """),
     ("code", "%load_ext course"),
+    ("md", contents()),
     ("md", """
 ## 1. Is your machine ready?
 
