@@ -43,6 +43,8 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True
 # and is used whenever resource limits are asked for.
 SETPRIV = shutil.which("setpriv")
 _LIVE: dict[int, subprocess.Popen] = {}
+# argv prefix for every child (the grader sets it to "join this submission's cgroup")
+PREFIX: list[str] = []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +97,8 @@ def spawn(
 ) -> subprocess.Popen:
     """Start ``argv`` in a new session, tied to our life, and remember it for cleanup."""
     preexec = None
+    if PREFIX:
+        argv = [*PREFIX, *argv]
     if limits is None and SETPRIV:
         argv = [SETPRIV, "--pdeathsig", "KILL", "--", *argv]
     else:

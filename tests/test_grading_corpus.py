@@ -148,7 +148,7 @@ def test_submissions_are_never_modified(corpus_run):
 def test_nothing_escapes_or_survives(corpus_run):
     assert not (REPO / "ESCAPED.txt").exists()
     leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and alive(int(p.name))
-                and b"grading/run-" in _cmdline(p)]
+                and b"backend-lab-grade-" in _cmdline(p)]
     assert leftover == []
     if sandbox.capabilities().cgroups:
         for base in (sandbox.CGROUP_ROOTS["pids"], sandbox.CGROUP_ROOTS["memory"]):

@@ -21,6 +21,7 @@ import select
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -120,6 +121,9 @@ class Worker:
             sys.executable, "-m", "course.grading.worker"]
         env = dict(os.environ)
         env.pop("COURSE_GRADING", None)
+        env["TMPDIR"] = str(self.root / "tmp")  # writable inside the jail (the rest of / is not)
+        (self.root / "tmp").mkdir(exist_ok=True)
+        (self.root / "tmp").chmod(0o1777)
         with open(self.log_path, "ab") as log:
             self.proc = procs.spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                                     cwd=paths.REPO)
@@ -201,8 +205,10 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     if jobs < 1:
         raise CourseError("--jobs must be at least 1")
     started = time.monotonic()
-    run_root = paths.CACHE / "grading" / f"run-{os.getpid()}-{int(time.time())}"
-    run_root.mkdir(parents=True)
+    # Under the system temp folder, traversable by all: the embedded PostgreSQL of each
+    # worker runs as an unprivileged user (it refuses root) and keeps its data in here.
+    run_root = Path(tempfile.mkdtemp(prefix="backend-lab-grade-"))
+    run_root.chmod(0o755)
     out = Path(out)
     try:
         tasks = collect([Path(s) for s in submissions], run_root)

@@ -69,7 +69,7 @@ class Capabilities:
             if self.cgroups else "rlimits only (no writable cgroup hierarchy; RLIMIT_NPROC does not bind root)",
             "network": "loopback only (network namespace)" if self.namespaces
             else "NOT isolated: `unshare -n` is unavailable here",
-            "filesystem": "read-only except the workspace, /tmp and build caches (mount namespace)"
+            "filesystem": "read-only except the workspace and build caches (mount namespace)"
             if self.namespaces else "NOT isolated: `unshare -m` is unavailable here (submissions are still copied)",
         }
 
@@ -95,6 +95,8 @@ def scrubbed_env(workspace: Path) -> dict[str, str]:
         "JUPYTER_RUNTIME_DIR": str(tmp / "jupyter"), "IPYTHONDIR": str(tmp / "ipython"),
         "MPLCONFIGDIR": str(tmp / "mpl"), "COURSE_SCRATCH": str(workspace / ".scratch"),
         "COURSE_PROGRESS": str(tmp / "progress.json"), "GOTOOLCHAIN": "local",
+        # the JVM ignores TMPDIR (Tomcat, javac would write to the read-only /tmp)
+        "JAVA_TOOL_OPTIONS": f"-Djava.io.tmpdir={tmp}",
     })
     return env
 
@@ -102,15 +104,18 @@ def scrubbed_env(workspace: Path) -> dict[str, str]:
 def jail_prefix(writable: list[Path]) -> list[str]:
     """argv prefix that runs a command in fresh mount + network namespaces.
 
-    Inside: loopback up, ``/`` remounted read-only, ``writable`` bind-mounted over
-    themselves (so they stay writable), a private tmpfs on /tmp.
+    Inside: loopback up, ``/`` (and ``/tmp`` when it is a mount of its own) remounted
+    read-only, ``writable`` bind-mounted over themselves first so they stay writable.
+    ``/tmp`` is not replaced by a fresh tmpfs: the course itself may live there (CI
+    clones anywhere); temporary files go to the workspace's TMPDIR instead.
     """
     if not capabilities().namespaces:
         return []
     binds = " ".join(f'mount --bind "{p}" "{p}" &&' for p in writable)
     script = (
         "ip link set lo up && mount --make-rprivate / && "
-        f"{binds} mount -t tmpfs -o size=512m tmpfs /tmp && mount -o remount,bind,ro / && "
+        f"{binds} mount -o remount,bind,ro / && "
+        "{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; } && "
         'exec "$@"'
     )
     return [shutil.which("unshare"), "-m", "-n", "--", "sh", "-c", script, "jail"]
@@ -134,7 +139,7 @@ def apply_rlimits() -> None:
 
 
 class Cgroup:
-    """One submission's cgroup: enter it, read what hit a limit, kill everything in it."""
+    """One submission's cgroup: confine commands to it, read what hit a limit, kill everything in it."""
 
     def __init__(self, name: str):
         self.mode = capabilities().cgroups
@@ -158,10 +163,17 @@ class Cgroup:
             _write(self.dirs["memory"] / "memory.memsw.limit_in_bytes", str(MEMORY_LIMIT), missing_ok=True)
         self._baseline = self._counters()
 
-    def enter(self, pid: int | None = None) -> None:
-        pid = pid or os.getpid()
-        for d in set(self.dirs.values()):
-            _write(d / "cgroup.procs", str(pid))
+    def prefix(self) -> list[str]:
+        """argv prefix that moves a command into this cgroup before it execs.
+
+        Only learner code goes in (the kernel, servers under test), never the worker:
+        a fork bomb that fills the cgroup must not stop the grader from cleaning up.
+        """
+        dirs = [str(d) for d in sorted(set(self.dirs.values()))]
+        if not dirs:
+            return []
+        script = 'for d in "$@"; do [ "$d" = -- ] && break; echo $$ > "$d/cgroup.procs"; shift; done; shift; exec "$@"'
+        return ["sh", "-c", script, "enter-cgroup", *dirs, "--"]
 
     def _counters(self) -> dict[str, int]:
         out = {"oom": 0, "pids": 0}
@@ -178,22 +190,24 @@ class Cgroup:
         return out
 
     def hit(self) -> str | None:
-        """Which limit was hit since creation: ``"memory"``, ``"processes"`` or None."""
+        """Which limit was hit since creation: ``"processes"``, ``"memory"`` or None.
+
+        Processes first: a fork bomb's hundreds of copies also fill the memory limit,
+        and "process limit" is the verdict that explains it.
+        """
         now = self._counters()
-        if now["oom"] > self._baseline["oom"] or now["oom"] < 0:
-            return "memory"
-        if now["pids"] > self._baseline["pids"]:
-            return "processes"
+        peak = (_read(self.dirs["pids"] / "pids.peak") or "").strip() if self.dirs else ""
         # a bomb slowed down by a busy machine may time out just before a fork is
         # refused: a peak at the cap is the same verdict (the cgroup is fresh: peak starts at 0)
-        peak = (_read(self.dirs["pids"] / "pids.peak") or "").strip() if self.dirs else ""
-        if peak.isdigit() and int(peak) >= PIDS_LIMIT * 0.9:
+        if now["pids"] > self._baseline["pids"] or (peak.isdigit() and int(peak) >= PIDS_LIMIT * 0.9):
             return "processes"
+        if now["oom"] > self._baseline["oom"] or now["oom"] < 0:
+            return "memory"
         return None
 
-    def kill_all(self, except_pid: int | None = None) -> None:
+    def kill_all(self) -> None:
         for _ in range(50):
-            pids = self.members() - {except_pid}
+            pids = self.members()
             if not pids:
                 return
             for pid in pids:
@@ -210,13 +224,8 @@ class Cgroup:
             found |= {int(x) for x in text.split()}
         return found
 
-    def leave(self) -> None:
-        """Move this process back to the parent cgroups."""
-        for d in set(self.dirs.values()):
-            _write(d.parent / "cgroup.procs", str(os.getpid()), missing_ok=True)
-
     def remove(self) -> None:
-        self.kill_all(except_pid=os.getpid())
+        self.kill_all()
         for d in set(self.dirs.values()):
             for _ in range(20):
                 try:

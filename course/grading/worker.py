@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .. import db as lesson_db
+from .. import procs
 from ..errors import CourseError
 from . import registry, sandbox, spec
 
@@ -49,6 +50,22 @@ def _papermill_cell(output: Path) -> int | None:
     return last
 
 
+def _kernel_manager(cgroup: sandbox.Cgroup | None):
+    """A KernelManager whose kernel starts inside the submission's cgroup.
+
+    Async, like nbclient's default: with the sync one, a cell timeout never fires.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    prefix = cgroup.prefix() if cgroup is not None else []
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return [*prefix, *super().format_kernel_cmd(extra_arguments)]
+
+    return SandboxedKernelManager
+
+
 def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
     """Run the learner's notebook; return what happened (never raises)."""
     import papermill
@@ -64,7 +81,7 @@ def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
             kernel_name="python3", cwd=str(workspace), execution_timeout=timeout, start_timeout=60,
-            progress_bar=False, log_output=False)
+            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(cgroup))
     except papermill.PapermillExecutionError as e:
         outcome["error"] = f"cell {e.exec_count or e.cell_index} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
@@ -89,7 +106,6 @@ def grade(task: dict) -> dict:
     cgroup = None
     if sandbox.capabilities().cgroups:
         cgroup = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
-        cgroup.enter()
     saved_env = dict(os.environ)
     scrubbed = sandbox.scrubbed_env(Path(task["workspace"]))  # computed from the full environment
     os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
@@ -99,6 +115,9 @@ def grade(task: dict) -> dict:
     try:
         exercise = spec.find(task["exercise_id"])
         run = execute(task, cgroup)
+        if cgroup is not None:  # whatever the notebook left behind (a fork bomb's copies...) goes now
+            cgroup.kill_all()
+            procs.PREFIX[:] = cgroup.prefix()  # the learner's servers under test run confined too
         tests_started = time.monotonic()
         try:
             tests = registry.load(exercise.checks_source(), filename=f"<checks of {exercise.id}>")
@@ -107,6 +126,7 @@ def grade(task: dict) -> dict:
             results = []
             run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
         finally:
+            procs.PREFIX.clear()
             lesson_db.close()  # a fresh database for the next submission
         return {"ok": True, "exercise": exercise.id, "results": results, **run,
                 "tests_s": time.monotonic() - tests_started, "work_s": time.monotonic() - started}
@@ -116,7 +136,6 @@ def grade(task: dict) -> dict:
         os.environ.clear()
         os.environ.update(saved_env)
         if cgroup is not None:
-            cgroup.leave()
             cgroup.remove()
 
 

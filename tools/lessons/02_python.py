@@ -147,7 +147,13 @@ The traceback of `/boom` went to the server's log (good: not to the client), as 
 """),
     ("code", """
 # NBVAL_CHECK_OUTPUT
-log = servers.get("fastapi").logs(1000)
+import time
+
+for _ in range(50):  # the traceback is written just after the response: give it a moment
+    log = servers.get("fastapi").logs(1000)
+    if "UndefinedTable" in log:
+        break
+    time.sleep(0.1)
 print("traceback in the log:", "Traceback (most recent call last)" in log)
 print("UndefinedTable in the log:", "UndefinedTable" in log)
 """),
