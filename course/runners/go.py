@@ -31,8 +31,9 @@ class GoRunner(Runner):
         binary = d / "cell"
         if not binary.exists() or binary.stat().st_mtime < (d / "main.go").stat().st_mtime:
             tmp = d / f".cell.{os.getpid()}"
-            self.compile([go, "build", "-o", str(tmp), "."], cwd=d, env=GO_ENV, timeout=max(timeout, 120),
-                         what="go build")
+            # no symbol table / DWARF: links ~40 % faster; panics still print file:line (pclntab)
+            self.compile([go, "build", "-ldflags=-s -w", "-o", str(tmp), "."], cwd=d, env=GO_ENV,
+                         timeout=max(timeout, 120), what="go build")
             os.replace(tmp, binary)
         return Program([str(binary)], cwd=d, source_path=d / "main.go")
 
