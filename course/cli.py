@@ -61,6 +61,8 @@ def cmd_lab(args) -> int:
         argv.append("--no-browser")
     if args.port:
         argv.append(f"--port={args.port}")
+    if os.geteuid() == 0:  # containers, Binder-like images and CI run as root; Jupyter refuses without this
+        argv.append("--allow-root")
     argv += args.jupyter_args
     os.chdir(paths.REPO)
     os.execv(sys.executable, argv)
