@@ -209,6 +209,21 @@ def _sync_copy(src: Path, dst: Path, keep: tuple[str, ...]) -> None:
                     ignore=shutil.ignore_patterns(*COPY_IGNORE, *keep))
 
 
+def _build_in_copy(app_dir: Path, src: Path, *, stamp_name: str, output: str, keep: tuple[str, ...],
+                   argv: list[str], env: dict[str, str] | None, label: str, what: str,
+                   prepared: "Prepared", say: Progress, note: str = "") -> Path:
+    """Build in a private copy of the app (the submission is never written to), once per
+    change of its files; returns the copy, where the ``web:`` command then runs."""
+    stamp = _Stamp(src.parent / f"{stamp_name}.stamp", _hash_files(_tree_files(app_dir, COPY_IGNORE + (output,))))
+    if not (stamp.fresh() and (src / output).exists()):
+        say(f"{what} (in a private copy{note})…")
+        _sync_copy(app_dir, src, keep=keep)
+        took = _build(argv, cwd=src, env=env, what=what)
+        stamp.write()
+        prepared.steps.append(f"{label} ({took:.1f} s)")
+    return src
+
+
 def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
     """Install dependencies or build, once per change of the inputs (stamp with their hash).
 
@@ -247,29 +262,17 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
     if (app_dir / "go.mod").is_file():
         from ..runners.go import go_env
 
-        src = cache / "go-src"
-        stamp = _Stamp(cache / "go-build.stamp", _hash_files(_tree_files(app_dir, COPY_IGNORE + ("app",))))
-        if not (stamp.fresh() and (src / "app").is_file()):
-            say("go build -o app . (in a private copy)…")
-            _sync_copy(app_dir, src, keep=())
-            took = _build([toolchains.require("go"), "build", "-o", "app", "."], cwd=src, env=go_env(),
-                          what="go build -o app .")
-            stamp.write()
-            prepared.steps.append(f"go build ({took:.1f} s)")
-        prepared.cwd = src
+        prepared.cwd = _build_in_copy(
+            app_dir, cache / "go-src", stamp_name="go-build", output="app", keep=(), say=say,
+            argv=[toolchains.require("go"), "build", "-o", "app", "."], env=go_env(),
+            label="go build", what="go build -o app .", prepared=prepared)
 
     if (app_dir / "pom.xml").is_file():
-        src = cache / "maven-src"
-        stamp = _Stamp(cache / "maven.stamp", _hash_files(_tree_files(app_dir, COPY_IGNORE + ("target",))))
-        if not (stamp.fresh() and (src / "target").is_dir()):
-            say("mvn -q -B package -DskipTests (in a private copy; the first build downloads dependencies)…")
-            _sync_copy(app_dir, src, keep=("target",))
-            took = _build([toolchains.require("maven"), "-q", "-B", "-Dstyle.color=never", "package", "-DskipTests"],
-                          cwd=src,
-                          what="mvn -q -B package -DskipTests")
-            stamp.write()
-            prepared.steps.append(f"mvn package ({took:.1f} s)")
-        prepared.cwd = src
+        prepared.cwd = _build_in_copy(
+            app_dir, cache / "maven-src", stamp_name="maven", output="target", keep=("target",), say=say,
+            argv=[toolchains.require("maven"), "-q", "-B", "-Dstyle.color=never", "package", "-DskipTests"],
+            env=None, label="mvn package", what="mvn -q -B package -DskipTests",
+            note=" (the first build downloads dependencies)", prepared=prepared)
 
     if (app_dir / "requirements.txt").is_file():
         venv = cache / "venv"
