@@ -7,11 +7,12 @@ that is already running restarts it, which is what re-running a cell should do.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import subprocess
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from . import paths, procs
 from .errors import ServerError
@@ -45,6 +46,25 @@ class Server:
 
     def logs(self, lines: int = 40) -> str:
         return procs.tail(self.log_path, lines)
+
+    def log_records(self, until: Callable[[dict], bool] | None = None, timeout: float = 5.0) -> list[dict]:
+        """The server's JSON log lines, parsed (other lines are skipped).
+
+        With ``until``, wait up to ``timeout`` seconds for a record that satisfies it: loggers such
+        as pino write asynchronously, so the line about a request may land after its response.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            records = []
+            for line in self.log_path.read_text(errors="replace").splitlines():
+                if line.startswith("{"):
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        continue  # a line still being written
+            if until is None or any(until(r) for r in records) or time.monotonic() > deadline:
+                return records
+            time.sleep(0.05)
 
 
 _SERVERS: dict[str, Server] = {}

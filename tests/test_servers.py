@@ -74,3 +74,24 @@ def test_restarting_a_name_replaces_the_old_server():
 def test_unknown_server_name_is_a_clear_error():
     with pytest.raises(ServerError, match="no server named 'nope'"):
         servers.stop("nope")
+
+
+@needs("node")
+def test_log_records_waits_for_a_line_written_after_the_response():
+    """A server that logs a request half a second after answering it (as an async logger may):
+    log_records(until=...) waits for that line; without `until` it reads what is there now."""
+    source = r"""
+const http = require('http');
+console.log('not json');
+http.createServer((req, res) => {
+  res.end('ok');
+  setTimeout(() => console.log(JSON.stringify({ path: req.url, msg: 'late' })), 500);
+}).listen(process.env.PORT, process.env.HOST);
+"""
+    server = servers.start("t-late-log", runners.get("node"), source)
+    assert httpx.get(server.url + "/x", timeout=5).text == "ok"
+    assert server.log_records() == []
+    records = server.log_records(until=lambda r: r.get("path") == "/x", timeout=5)
+    assert records == [{"path": "/x", "msg": "late"}]
+    # a record that never comes: returns what there is once the timeout passes
+    assert server.log_records(until=lambda r: r.get("path") == "/never", timeout=0.2) == records

@@ -36,7 +36,22 @@ def keep_checked_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookN
     empty (no ports, pids or timings in git)."""
     for cell, ran in zip(nb.cells, executed.cells):
         if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
-            cell.outputs = [o for o in ran.outputs if o.output_type != "error"]
+            cell.outputs = coalesce_streams([o for o in ran.outputs if o.output_type != "error"])
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) chunks into one output. How a stream is chunked
+    depends on timing, so without this a rebuild churns the diff (nbval merges them anyway)."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.output_type == "stream" and prev is not None and prev.output_type == "stream"
+                and prev.name == out.name):
+            text = "".join(prev.text) + "".join(out.text)
+            prev.text = text
+        else:
+            merged.append(out)
+    return merged
 
 
 def write(path: str | Path, cells, *, execute: bool = True, **kw) -> None:

@@ -180,7 +180,8 @@ handler meant to log is lost.
     ("code", """
 # NBVAL_CHECK_OUTPUT
 server = course.servers.get("seed-errors")
-boom = [json.loads(l) for l in server.log_path.read_text().splitlines() if "payments-db" in l][0]
+boom = [l for l in server.log_records(until=lambda l: "payments-db" in json.dumps(l))
+        if "payments-db" in json.dumps(l)][0]
 print("keys in the log line of GET /api/boom:", sorted(boom))
 print("stack logged:", "stack" in json.dumps(boom))
 """),
@@ -326,7 +327,7 @@ our infrastructure. The details are not lost — they are in the log, where they
 """),
     ("code", """
 # NBVAL_CHECK_OUTPUT
-lines = [json.loads(l) for l in course.servers.get("fixed-errors").log_path.read_text().splitlines() if l.startswith("{")]
+lines = course.servers.get("fixed-errors").log_records(until=lambda l: l.get("path") == "/api/boom")
 boom = next(l for l in lines if l.get("path") == "/api/boom")
 print("level:", boom["level"], "(pino: 50 = error)")
 print("message logged:", boom["msg"])

@@ -217,9 +217,9 @@ def call(path: str) -> httpx.Response:
     r.elapsed_s = time.perf_counter() - t
     return r
 
-def log_lines(name: str) -> list[dict]:
-    lines = course.servers.get(name).log_path.read_text().splitlines()
-    return [json.loads(l) for l in lines if l.startswith("{")]
+def log_lines(name: str, until=None) -> list[dict]:
+    # `until`: wait for the line about a request (pino writes it asynchronously, after the response)
+    return course.servers.get(name).log_records(until=until)
 """),
     ("code", """
 # NBVAL_CHECK_OUTPUT
@@ -271,7 +271,8 @@ immediately with `err.cause.code === 'ECONNREFUSED'`.
 r = call("/api/orders/1")
 print(r.status_code, r.json())
 print("Retry-After:", r.headers.get("retry-after"))
-print("logged cause:", log_lines("orders")[-1]["cause"])
+lines = log_lines("orders", until=lambda l: l.get("path") == "/api/orders/1" and "cause" in l)
+print("logged cause:", [l["cause"] for l in lines if l.get("path") == "/api/orders/1"][-1])
 """),
     ("md", """
 A clean 503 with `Retry-After`, and a log line that names the cause. Now restart inventory on the
@@ -824,7 +825,6 @@ print("count, fast:", httpx.get(SVC + "/api/users/count").json())
 print("count, slow:", httpx.get(SVC + "/api/users/count?sleep=0.4").json())
 print("order:", httpx.post(SVC + "/api/orders").status_code)
 print("export:", httpx.post(SVC + "/api/export", timeout=30).json())
-time.sleep(0.2)  # let the last lines reach the log
 """),
     ("md", """
 ## 2. Reading the log
@@ -844,8 +844,9 @@ KEYS = {"SERVER_STARTED": ["port", "environment"], "DB_CONNECTION_SLOW": ["durat
         "UNHANDLED_REJECTION": ["promise", "error"], "OOM_KILLED": ["pid", "memory"]}
 
 def events(name: str) -> list[dict]:
-    lines = course.servers.get(name).log_path.read_text().splitlines()
-    return [e for e in (json.loads(l) for l in lines if l.startswith("{")) if "event" in e]
+    # wait (up to 5 s) for the last event, OOM_KILLED, to reach the log: pino writes asynchronously
+    records = course.servers.get(name).log_records(until=lambda r: r.get("event") == "OOM_KILLED")
+    return [e for e in records if "event" in e]
 
 def seed_format(e: dict) -> str:
     fields = " ".join(f"{k}={e[k]}" for k in KEYS[e["event"]])
