@@ -18,7 +18,7 @@ from .errors import UsageError
 
 CELL_USAGE = """\
 %%{magic} [--serve NAME] [--save PATH [--no-run]] [--timeout SECONDS] [--env KEY=VALUE ...]
-          [--port N] [--ready-timeout SECONDS]
+          [--port N] [--ready-timeout SECONDS]{extra_usage}
 
 Run the cell as a {label} program.
   --serve NAME          start it as a background server named NAME instead: a free port
@@ -30,6 +30,9 @@ Run the cell as a {label} program.
   --env KEY=VALUE       set an environment variable (repeatable)
   --port N              with --serve: prefer port N (another is chosen if it is taken)
   --ready-timeout S     with --serve: how long to wait for the port (default 30)
+{extra}"""
+TS_USAGE = """  --typecheck           also type-check the cell (as tsc --noEmit would) before running it;
+                        a type error fails the cell. Takes a few seconds, so it is opt-in.
 """
 
 
@@ -44,9 +47,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}\n\n{self._usage_text}")
 
 
+def _usage(magic: str, label: str) -> str:
+    ts = magic == "ts"
+    return CELL_USAGE.format(magic=magic, label=label, extra=TS_USAGE if ts else "",
+                             extra_usage=" [--typecheck]" if ts else "")
+
+
 def _cell_parser(magic: str, label: str) -> _Parser:
-    usage = CELL_USAGE.format(magic=magic, label=label)
-    p = _Parser(usage, prog=f"%%{magic}")
+    p = _Parser(_usage(magic, label), prog=f"%%{magic}")
+    if magic == "ts":
+        p.add_argument("--typecheck", action="store_true")
     p.add_argument("--serve", metavar="NAME")
     p.add_argument("--save", metavar="PATH")
     p.add_argument("--no-run", action="store_true")
@@ -73,8 +83,10 @@ def run_cell(magic: str, language: str, line: str, cell: str) -> servers.Server 
     try:
         argv = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"cannot parse options: {exc}\n\n{CELL_USAGE.format(magic=magic, label=runner.label)}")
+        raise UsageError(f"cannot parse options: {exc}\n\n{_usage(magic, runner.label)}")
     opts = _cell_parser(magic, runner.label).parse_args(argv)
+    if getattr(opts, "typecheck", False):
+        runner = runners.TypeScriptRunner(typecheck=True)
     if opts.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     env = parse_env(opts.env)
@@ -106,7 +118,7 @@ class CourseMagics(Magics):
 
     @cell_magic
     def ts(self, line, cell):
-        """Run the cell as TypeScript (transpiled, decorators enabled: NestJS works)."""
+        """Run the cell as TypeScript (transpiled, decorators enabled: NestJS works; --typecheck to check types)."""
         run_cell("ts", "typescript", line, cell)
 
     @cell_magic

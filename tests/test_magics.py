@@ -66,6 +66,26 @@ def test_bad_options_give_usage_not_a_traceback(tmp_path):
     assert "--serve NAME" in error_of(nb.cells[1])["evalue"]
 
 
+@needs("typescript")
+def test_ts_typecheck_is_opt_in_and_fails_the_cell_on_a_type_error(tmp_path):
+    """Transpile-only by default (a type error still runs, as ts-node --transpile-only would);
+    --typecheck reports it with the cell's line and column and fails the cell."""
+    wrong = "const port: number = process.env.PORT_TEXT ?? 'none';\nconsole.log('ran', port);"
+    nb = execute(notebook(
+        "%load_ext course",
+        f"%%ts\n{wrong}",
+        f"%%ts --typecheck\n{wrong}",
+        f"%%ts --typecheck\n{PROGRAMS['typescript']['ok']}",
+        "%%node --typecheck\nconsole.log(1)",
+    ), tmp_path)
+    assert "ran none" in text_of(nb.cells[1]) and error_of(nb.cells[1]) is None
+    err = error_of(nb.cells[2])
+    assert err is not None and err["ename"] == "CompileError"
+    assert "cell.ts:1:7 - error TS2322" in err["evalue"] and "ran" not in text_of(nb.cells[2])
+    assert "hello from typescript" in text_of(nb.cells[3]) and error_of(nb.cells[3]) is None
+    assert error_of(nb.cells[4])["ename"] == "UsageError", "--typecheck belongs to %%ts only"
+
+
 def test_timeout_option_and_kernel_stays_responsive_after_a_flood(tmp_path):
     nb = execute(notebook(
         "%load_ext course",

@@ -23,4 +23,4 @@ def get(language: str) -> Runner:
         raise UsageError(f"unknown language {language!r}; choose one of {', '.join(RUNNERS)}") from None
 
 
-__all__ = ["DEFAULT_TIMEOUT", "Program", "Runner", "RUNNERS", "get", "run_snippet"]
+__all__ = ["DEFAULT_TIMEOUT", "Program", "Runner", "RUNNERS", "TypeScriptRunner", "get", "run_snippet"]
