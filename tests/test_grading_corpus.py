@@ -70,6 +70,9 @@ def _corpus(root: Path) -> dict[str, str]:
     for c in dup.cells:
         c["id"] = "same-id"
     add("duplicate-cell-ids", dup, ("pass", 3))
+    typo = _nb("solution")
+    typo.cells.insert(3, _code("raise ValueError('a typo in an unrelated cell')"))
+    add("error-in-one-cell", typo, ("pass", 3))  # the rest still runs and is graded
     loop = _nb("solution")
     loop.cells.insert(3, _code("while True:\n    pass"))
     add("infinite-loop", loop, ("error", f"timed out after {CELL_TIMEOUT} s in cell"))
@@ -97,8 +100,8 @@ def _corpus(root: Path) -> dict[str, str]:
     add("never-binds", unbound, ("fail", "never answered on port"))
     escape = _nb("solution")
     escape.cells.insert(3, _code(f"open({str(REPO / 'ESCAPED.txt')!r}, 'w').write('outside')"))
-    add("writes-outside", escape, ("fail", "Read-only file system") if sandbox.capabilities().namespaces
-        else ("fail", ""))
+    # the write fails (read-only /), and the rest of the notebook is still graded
+    add("writes-outside", escape, ("pass", 3))
     return cases
 
 
@@ -126,6 +129,9 @@ def test_every_bad_submission_gets_its_verdict(corpus_run):
     cases, report, out, _, _ = corpus_run
     by_name = {l["name"]: l for l in report["learners"]}
     assert set(by_name) == set(cases), "every submission must appear in the report"
+    assert "cell 4 raised ValueError: a typo" in by_name["error-in-one-cell"]["message"]
+    if sandbox.capabilities().namespaces:
+        assert "cell 4 raised OSError: [Errno 30] Read-only file system" in by_name["writes-outside"]["message"]
     problems = []
     for learner, (status, expect) in cases.items():
         got = by_name[learner]

@@ -9,6 +9,11 @@ Per submission: enter a fresh cgroup, execute the learner's notebook with paperm
 (parameters ``workspace`` and ``grading=True``, a per-cell timeout), then run the
 instructor's tests for that exercise — taken from ``solutions/``, never from the
 submission — against what the notebook left in the workspace.
+
+A cell that raises does not stop the notebook (``allow_errors``, as nbgrader and
+otter-grader run): a typo in one cell must not cost the marks of the parts that work.
+The first error is still reported with the result. A timeout or a dead kernel does
+stop it, with an ``error`` verdict.
 """
 from __future__ import annotations
 
@@ -29,25 +34,36 @@ from . import registry, sandbox, spec
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
 
 
-def _papermill_cell(output: Path) -> int | None:
-    """1-based position, in the learner's notebook, of the last cell papermill started.
-
-    papermill marks every cell "completed" even after a timeout, so the cell that was
-    running is the last one with a start time; its own injected-parameters cell is
-    not counted.
-    """
+def _learner_positions(output: Path) -> list[int | None] | None:
+    """For each cell of papermill's output, its 1-based position in the learner's notebook
+    (None for the injected-parameters cell, which the learner never saw)."""
     try:
         nb = nbformat.read(output, as_version=4)
     except Exception:
         return None
-    position, last = 0, None
+    positions, n = [], 0
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            continue
-        position += 1
-        if cell.metadata.get("papermill", {}).get("start_time"):
-            last = position
-    return last
+            positions.append(None)
+        else:
+            n += 1
+            positions.append(n)
+    return positions
+
+
+def _papermill_cell(output: Path) -> int | None:
+    """1-based position, in the learner's notebook, of the last cell papermill started.
+
+    papermill marks every cell "completed" even after a timeout, so the cell that was
+    running is the last one with a start time.
+    """
+    positions = _learner_positions(output)
+    if positions is None:
+        return None
+    nb = nbformat.read(output, as_version=4)
+    started = [pos for pos, cell in zip(positions, nb.cells)
+               if pos is not None and cell.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
 
 
 def _kernel_manager(cgroup: sandbox.Cgroup | None):
@@ -81,9 +97,12 @@ def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
             kernel_name="python3", cwd=str(workspace), execution_timeout=timeout, start_timeout=60,
-            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(cgroup))
+            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(cgroup),
+            allow_errors=True)
     except papermill.PapermillExecutionError as e:
-        outcome["error"] = f"cell {e.exec_count or e.cell_index} raised {e.ename}: {e.evalue}"[:500]
+        positions = _learner_positions(output) or []
+        cell = positions[e.cell_index] if e.cell_index < len(positions) else None
+        outcome["error"] = f"cell {cell or '?'} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
         outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {_papermill_cell(output) or '?'}"
     except DeadKernelError:
