@@ -202,3 +202,33 @@ def test_grading_the_course_gives_full_marks_to_solutions_and_zero_to_exercises(
     passing = [t["name"] for t in learner["tests"] if t["status"] == "pass"]
     assert not passing, f"checks that pass on an untouched exercise cannot fail: {passing}"
     assert learner["score"] == 0
+
+
+def test_without_cgroups_or_namespaces_a_watchdog_keeps_the_limits(tmp_path, monkeypatch):
+    """COURSE_SANDBOX=off is what an instructor without root (or a locked-down container)
+    gets: no cgroup, no namespaces. The memory hog must still be stopped at 1 GiB, and the
+    report must say how the limits were enforced."""
+    monkeypatch.setenv("COURSE_SANDBOX", "off")
+    monkeypatch.setattr(sandbox, "_CAPS", None)
+    root = tmp_path / "submissions"
+    cases = {}
+    for learner, cell, expect in [
+        ("solved", None, ("pass", None)),
+        ("memory-hog", "hog = b'x' * (1536 * 1024 * 1024)", ("error", "killed at the 1 GiB memory limit")),
+    ]:
+        nb = _nb("solution")
+        if cell:
+            nb.cells.insert(3, _code(cell))
+        (root / learner).mkdir(parents=True)
+        nbformat.write(nb, root / learner / Path(BASE).name)
+        cases[learner] = expect
+    report = grading.grade(sorted(root.iterdir()), jobs=2, out=tmp_path / "grades", cell_timeout=30,
+                           submission_timeout=120, progress=False, formats=("json",))
+    by_name = {l["name"]: l for l in report["learners"]}
+    for learner, (status, message) in cases.items():
+        got = by_name[learner]
+        assert got["status"] == status, f"{learner}: {got['status']} {got['message']}"
+        assert message is None or message in got["message"], f"{learner}: {got['message']}"
+    assert by_name["solved"]["score"] == 3
+    assert "watchdog" in report["sandbox"]["processes_memory"]
+    assert "NOT isolated" in report["sandbox"]["network"]

@@ -2,8 +2,9 @@
 
 * **Processes and memory**: a cgroup per submission (v1 or v2 ``pids`` and
   ``memory`` controllers) caps processes (a fork bomb hits the cap) and memory (an
-  allocation past it is OOM-killed, and we can say so). Without cgroups: rlimits
-  (RLIMIT_NPROC does not bind root — reported).
+  allocation past it is OOM-killed, and we can say so). Without cgroups: the same
+  limits enforced by a watchdog that polls ``/proc`` (:mod:`.watchdog`), plus
+  RLIMIT_NPROC (which does not bind root).
 * **Files**: a mount namespace in which ``/`` is read-only and only the workspace, a
   private ``/tmp`` and the build caches are writable; plus RLIMIT_FSIZE.
 * **Network**: a network namespace with only loopback (``unshare -n``).
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 from .. import paths
+from .watchdog import POLL_S
 
 MEMORY_LIMIT = 1 << 30  # 1 GiB per submission
 PIDS_LIMIT = 512  # threads count as tasks; a JVM alone uses ~40
@@ -66,7 +68,8 @@ class Capabilities:
     def describe(self) -> dict:
         return {
             "processes_memory": f"cgroup {self.cgroups}: {PIDS_LIMIT} tasks, {MEMORY_LIMIT >> 20} MiB"
-            if self.cgroups else "rlimits only (no writable cgroup hierarchy; RLIMIT_NPROC does not bind root)",
+            if self.cgroups else f"watchdog polling /proc every {POLL_S:g} s: {PIDS_LIMIT} processes, "
+            f"{MEMORY_LIMIT >> 20} MiB resident (no writable cgroup hierarchy here)",
             "network": "loopback only (network namespace)" if self.namespaces
             else "NOT isolated: `unshare -n` is unavailable here",
             "filesystem": "read-only except the workspace and build caches (mount namespace)"

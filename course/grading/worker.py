@@ -29,7 +29,7 @@ import nbformat
 from .. import db as lesson_db
 from .. import procs
 from ..errors import CourseError
-from . import registry, sandbox, spec
+from . import registry, sandbox, spec, watchdog
 
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
 
@@ -66,7 +66,7 @@ def _papermill_cell(output: Path) -> int | None:
     return started[-1] if started else None
 
 
-def _kernel_manager(cgroup: sandbox.Cgroup | None):
+def _kernel_manager(cgroup: sandbox.Cgroup | watchdog.TreeWatch | None):
     """A KernelManager whose kernel starts inside the submission's cgroup.
 
     Async, like nbclient's default: with the sync one, a cell timeout never fires.
@@ -82,7 +82,7 @@ def _kernel_manager(cgroup: sandbox.Cgroup | None):
     return SandboxedKernelManager
 
 
-def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
+def execute(task: dict, cgroup: sandbox.Cgroup | watchdog.TreeWatch | None) -> dict:
     """Run the learner's notebook; return what happened (never raises)."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -122,9 +122,10 @@ def execute(task: dict, cgroup: sandbox.Cgroup | None) -> dict:
 def grade(task: dict) -> dict:
     """Grade one submission: execute it, then run the instructor's tests."""
     started = time.monotonic()
-    cgroup = None
     if sandbox.capabilities().cgroups:
         cgroup = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
+    else:  # same limits and verdicts, enforced by polling /proc
+        cgroup = watchdog.TreeWatch(sandbox.MEMORY_LIMIT, sandbox.PIDS_LIMIT)
     saved_env = dict(os.environ)
     scrubbed = sandbox.scrubbed_env(Path(task["workspace"]))  # computed from the full environment
     os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
