@@ -201,6 +201,11 @@ class Context:
     def logs(self) -> str:
         return self.server.logs(200) if self.server else ""
 
+    def log_records(self, until=None, timeout: float = 3.0) -> list[dict]:
+        """The server's JSON log lines, parsed; with ``until`` (a predicate on one record),
+        wait up to ``timeout`` s for one that matches — loggers may write after responding."""
+        return self.server.log_records(until=until, timeout=timeout) if self.server else []
+
     # -- test runners -------------------------------------------------------------------
     def run(self, argv: list[str], *, cwd: str | Path | None = None, timeout: float = 120,
             env: dict[str, str] | None = None) -> procs.RunResult:

@@ -241,14 +241,9 @@ def logs_the_500(ctx):
     start(ctx)
     r = ctx.get("/api/boom")
     assert r.status_code == 500, f"expected 500, got {r.status_code}"
-    entries = []
-    for line in ctx.logs().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("level") in (50, "error"):
-            entries.append(entry)
+    is_error = lambda e: e.get("level") in (50, "error")
+    records = ctx.log_records(until=lambda e: is_error(e) and "/api/boom" in json.dumps(e))
+    entries = [e for e in records if is_error(e)]
     assert entries, "no JSON line at error level in the server's log"
     boom = [e for e in entries if "/api/boom" in json.dumps(e)]
     assert boom, "no error-level log line names the path /api/boom"
