@@ -413,8 +413,13 @@ async function concurrent(fn, calls, data) {
   out.fixedPerCall = await sequential(heavyComputationFixed, 20, { n: 1 });
   out.poolPerCall = await sequential((d) => pool.run(d), 20, { n: 1 });
   const work = { n: 5000 };
-  out.fixedConcurrentMs = await concurrent(heavyComputationFixed, 20, work);
-  out.poolConcurrentMs = await concurrent((d) => pool.run(d), 20, work);
+  const fixedRuns = [], poolRuns = []; // best of 3, alternating: one noisy moment can't decide it
+  for (let i = 0; i < 3; i++) {
+    fixedRuns.push(await concurrent(heavyComputationFixed, 20, work));
+    poolRuns.push(await concurrent((d) => pool.run(d), 20, work));
+  }
+  out.fixedConcurrentMs = Math.min(...fixedRuns);
+  out.poolConcurrentMs = Math.min(...poolRuns);
   out.sameResult = (await pool.run({ n: 3 })) === (await heavyComputationFixed({ n: 3 }));
   const closed = await pool.close();
   fs.writeFileSync(`${process.env.RESULTS}/fixed.json`, JSON.stringify(out));
