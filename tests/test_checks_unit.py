@@ -148,7 +148,7 @@ GOOD = dict(
     rate_limit=True, trust_xff=False, limit_health=False,
     pool_reconnect=False, liveness_uses_db=False, ready_checks_db=True,
     metrics="templated",  # templated | concrete
-    security="always",  # always | success-only | none
+    security="always",  # always | success-only | errors-only | none
     server="probe-app",
 )
 
@@ -184,7 +184,8 @@ class App:
             status, out, payload = self._dispatch(method, path, query, headers, body)
         out = out + self._cors_simple(origin)
         security = self.cfg["security"]
-        if security == "always" or (security == "success-only" and status < 400):
+        if security == "always" or (security == "success-only" and status < 400) or \
+                (security == "errors-only" and status >= 400):
             out += SECURITY_HEADERS
         if security == "none":
             out.append(("X-Powered-By", "Express"))
@@ -644,6 +645,8 @@ def test_security_headers(serve):
                           "X-Content-Type-Options", "all responses (200, 404, 500) send a versioned "
                           "Server header (Server: nginx/1.25.3)")
     assert_fails(security_headers.check(serve(security="none")[1]), "X-Powered-By: Express")
+    assert_fails(security_headers.check(serve(security="errors-only")[1]),
+                 "the 200 (GET /api/users/1) response lacks X-Content-Type-Options")
 
 
 # --- graceful shutdown, against a real child process ------------------------------------

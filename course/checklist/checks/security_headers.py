@@ -64,7 +64,11 @@ def _probe(p: Probe) -> None:
         detail = ""
         if failing:
             value = f" ({quoted}: {failing[0].header(quoted)})" if quoted else ""
-            detail = f"{_which(failing, answered)} {problem}{value}"
+            subject = _which(failing, answered)
+            if len(failing) == 1:
+                verb, _, rest = problem.partition(" ")
+                problem = f"{verb}s {rest}"  # "the 200 (...) response lacks ..."
+            detail = f"{subject} {problem}{value}"
         p.rule(name, not failing, detail, exchange=failing[0] if failing else None)
 
 
