@@ -6,6 +6,14 @@ then checks the 429 (JSON body, Retry-After or RateLimit headers), that a spoofe
 ``X-Forwarded-For`` doesn't buy a fresh quota, that /health stays reachable, and that
 requests succeed again once the window has passed.
 
+The X-Forwarded-For rule sends SPOOFS concurrent requests, each with a different
+address, the moment the first 429 arrives. A limiter that trusts the header lets all
+of them through (each address has a full quota). A token bucket or sliding window
+that refills continuously may let one or two through — that is refill, not a fresh
+quota — so only "all through, while the same client without the header still gets
+429" fails the rule. "Still gets 429" is judged from CONFIRMS concurrent plain requests (any
+429 among them), for the same reason: refill may let one of them through.
+
 A fixed-window limiter may reset in the middle of the burst, so anything from
 RATE_LIMIT_MAX to 2 x RATE_LIMIT_MAX allowed requests is consistent with the limit; a
 first 429 earlier than RATE_LIMIT_MAX means the limit isn't the configured one (or
@@ -26,6 +34,8 @@ PATH = "/api/slow?ms=0"  # rate-limited like every /api route, but no database: 
 RECOVERY_MARGIN_S = 0.3
 HEADER_PREFIXES = ("ratelimit", "x-ratelimit", "x-rate-limit")
 MAX_WAVE = 100  # concurrent requests per wave at most
+SPOOFS = 10  # concurrent requests with distinct X-Forwarded-For addresses after the first 429
+CONFIRMS = 5  # concurrent plain requests after them, when any spoof got through
 
 
 def check(target: Target) -> Result:
@@ -39,8 +49,31 @@ class Burst:
     limited: Exchange | None  # the first 429 to arrive
     failed: Exchange | None  # a request that got no answer
     seconds: float
-    spoof: Exchange | None = None  # sent with a fresh X-Forwarded-For right after the 429
-    confirm: Exchange | None = None  # sent without it when the spoof got through
+    spoofs: list[Exchange] = dataclasses.field(default_factory=list)  # fresh X-Forwarded-For each
+    confirms: list[Exchange] = dataclasses.field(default_factory=list)  # without it, if any got through
+
+    @property
+    def through(self) -> list[Exchange]:
+        return [ex for ex in self.spoofs if ex.answered and ex.status != 429]
+
+    @property
+    def still_limited(self) -> bool:
+        return any(ex.status == 429 for ex in self.confirms)
+
+    @property
+    def rolled_over(self) -> bool:
+        """Spoofs and plain requests all got through: the window ended right after the
+        429 (a busy machine made the burst slow), which says nothing about the header."""
+        return bool(self.through) and bool(self.confirms) and not self.still_limited
+
+    @property
+    def reset_by_spoof(self) -> bool:
+        return len(self.through) == len(self.spoofs) > 0 and self.still_limited
+
+
+def _batch(p: Probe, headers: list[dict]) -> list[Exchange]:
+    with ThreadPoolExecutor(len(headers)) as pool:
+        return list(pool.map(lambda h: p.get(PATH, headers=h), headers))
 
 
 def burst(p: Probe, limit: int, already: int = 0) -> Burst:
@@ -66,9 +99,10 @@ def burst(p: Probe, limit: int, already: int = 0) -> Burst:
                 ex = future.result()
                 if ex.status == 429 and b.limited is None:
                     b.limited = ex
-                    b.spoof = p.get(PATH, headers={"X-Forwarded-For": f"203.0.113.{random.randint(1, 254)}"})
-                    if b.spoof.status != 429:
-                        b.confirm = p.get(PATH)
+                    b.spoofs = _batch(p, [{"X-Forwarded-For": f"203.0.113.{n}"}
+                                          for n in random.sample(range(1, 255), SPOOFS)])
+                    if b.through:
+                        b.confirms = _batch(p, [{}] * CONFIRMS)
             wave = [f.result() for f in futures]
             b.seconds = time.monotonic() - started
             b.failed = next((ex for ex in wave if not ex.answered), None)
@@ -84,11 +118,11 @@ def _probe(p: Probe) -> None:
     already = 0
     for _attempt in range(2):
         b = burst(p, limit, already)
-        if b.limited is None or b.spoof.status == 429 or (b.confirm is not None and b.confirm.status == 429):
+        if b.limited is None or not b.rolled_over:
             break
-        # Spoof and confirm both got through: the window rolled over right after the
-        # 429. Burst again; those two requests count against the new window.
-        already = 2
+        # Spoofs and confirm got through: the window rolled over right after the 429.
+        # Burst again; those requests count against the new window.
+        already = len(b.through) + len(b.confirms)
     p.notes["burst"] = {"allowed": b.allowed, "seconds": round(b.seconds, 3),
                         "limit": limit, "window_s": window}
 
@@ -103,7 +137,7 @@ def _probe(p: Probe) -> None:
                f"{b.allowed} requests to GET {PATH} from one client in {b.seconds:.1f} s never got "
                f"429; RATE_LIMIT_MAX={limit} per {window:g} s must be enforced", exchange=last)
         return
-    ex, spoof = b.limited, b.spoof
+    ex = b.limited
     p.rule(f"429 after {limit} requests", True)
     # strict on a clean first burst; after a window roll-over, late requests of the earlier
     # wave may also have landed in the new window, so allow some slack (a limiter configured
@@ -121,17 +155,17 @@ def _probe(p: Probe) -> None:
     p.rule("429 says when to retry", hinted,
            f"{ex.describe()} answered 429 without Retry-After or RateLimit/X-RateLimit headers; "
            "tell clients when to come back (RFC 6585, RFC 9110 §10.2.3)", exchange=ex)
-    # Decisive only when the spoofed request got through while the same client without the
-    # header was still limited; both getting through means the window rolled over (a busy
-    # machine made the burst slow), which says nothing about X-Forwarded-For.
-    reset_by_spoof = spoof.status != 429 and b.confirm is not None and b.confirm.status == 429
-    if spoof.status != 429 and not reset_by_spoof:
+    if b.rolled_over:
         p.notes["x-forwarded-for"] = "inconclusive: the window rolled over right after the 429"
-    p.rule("X-Forwarded-For does not reset the limit", not reset_by_spoof,
-           f"{spoof.describe()} with X-Forwarded-For: {spoof.headers['X-Forwarded-For']} "
-           f"{spoof.outcome()} right after a 429, while the same client without it still got 429: "
-           "the limiter trusts a header any client can set (no trusted proxy here)",
-           exchange=spoof)
+    elif b.through:
+        p.notes["x-forwarded-for"] = (f"{len(b.through)} of {len(b.spoofs)} got through right after the "
+                                      "429: refill (token bucket, sliding window), not a fresh quota")
+    spoof = (b.through or b.spoofs)[0]
+    p.rule("X-Forwarded-For does not reset the limit", not b.reset_by_spoof,
+           f"all {len(b.spoofs)} requests to {spoof.describe()} with a different X-Forwarded-For each "
+           f"(e.g. {spoof.headers['X-Forwarded-For']}) {spoof.outcome()} right after a 429, while the "
+           "same client without it still got 429: the limiter trusts a header any client can set "
+           "(no trusted proxy here)", exchange=spoof)
     health = p.get("/health")
     p.rule("/health is not rate limited", health.status == 200,
            f"{health.describe()} {health.outcome()} while this client was limited; "
