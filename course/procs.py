@@ -126,6 +126,24 @@ def signal_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
+def kill_until_gone(members: Callable[[], Iterable[int]], *, tries: int = 50, pause: float = 0.05) -> None:
+    """SIGKILL every pid ``members()`` names, again and again, until it names none.
+
+    For a set of processes that is not one process group (a cgroup, a watched tree):
+    a fork bomb keeps adding members while it is being killed.
+    """
+    for _ in range(tries):
+        pids = set(members())
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(pause)
+
+
 def group_alive(pgid: int) -> bool:
     """True while any process of group ``pgid`` exists (zombies included)."""
     try:

@@ -18,12 +18,11 @@ import dataclasses
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 
-from .. import paths
+from .. import paths, procs
 from .watchdog import POLL_S
 
 MEMORY_LIMIT = 1 << 30  # 1 GiB per submission
@@ -209,16 +208,7 @@ class Cgroup:
         return None
 
     def kill_all(self) -> None:
-        for _ in range(50):
-            pids = self.members()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.05)
+        procs.kill_until_gone(self.members)
 
     def members(self) -> set[int]:
         found: set[int] = set()

@@ -17,10 +17,10 @@ after a ``fork`` count twice.
 from __future__ import annotations
 
 import os
-import signal
 import threading
-import time
 from pathlib import Path
+
+from .. import procs
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 POLL_S = 0.2
@@ -65,7 +65,6 @@ class TreeWatch:
         self._before = set(table)  # the worker's PostgreSQL and the like are not the learner's
         self._before_sids = {sid for pid, (_, sid, _) in table.items() if pid in self._descendants(table)}
         self._hit: str | None = None
-        self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="grading-watchdog", daemon=True)
         self._thread.start()
@@ -97,8 +96,7 @@ class TreeWatch:
         while not self._stop.wait(self.poll_s):
             table = _snapshot()
             members = self.members(table)
-            rss = sum(table[pid][2] for pid in members if pid in table)
-            self.peak_bytes = max(self.peak_bytes, rss)
+            rss = sum(table[pid][2] for pid in members)
             if len(members) > self.pids_limit:
                 self._hit = self._hit or "processes"
             elif rss > self.memory_limit:
@@ -111,16 +109,7 @@ class TreeWatch:
         return self._hit
 
     def kill_all(self) -> None:
-        for _ in range(50):
-            members = self.members()
-            if not members:
-                return
-            for pid in members:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.05)
+        procs.kill_until_gone(self.members)
 
     def remove(self) -> None:
         self._stop.set()

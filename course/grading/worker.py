@@ -5,7 +5,7 @@ available) and feeds them tasks as JSON lines on stdin; each answers one JSON li
 on stdout. Keeping the worker alive means papermill and the embedded PostgreSQL
 start once per worker, not once per notebook.
 
-Per submission: enter a fresh cgroup, execute the learner's notebook with papermill
+Per submission: a fresh cgroup (without one, a /proc watchdog with the same limits), execute the learner's notebook with papermill
 (parameters ``workspace`` and ``grading=True``, a per-cell timeout), then run the
 instructor's tests for that exercise — taken from ``solutions/``, never from the
 submission — against what the notebook left in the workspace.
@@ -34,13 +34,16 @@ from . import registry, sandbox, spec, watchdog
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
 
 
-def _learner_positions(output: Path) -> list[int | None] | None:
-    """For each cell of papermill's output, its 1-based position in the learner's notebook
-    (None for the injected-parameters cell, which the learner never saw)."""
+def _read_executed(output: Path) -> nbformat.NotebookNode | None:
     try:
-        nb = nbformat.read(output, as_version=4)
+        return nbformat.read(output, as_version=4)
     except Exception:
         return None
+
+
+def _learner_positions(nb: nbformat.NotebookNode) -> list[int | None]:
+    """For each cell of papermill's output, its 1-based position in the learner's notebook
+    (None for the injected-parameters cell, which the learner never saw)."""
     positions, n = [], 0
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
@@ -57,23 +60,32 @@ def _papermill_cell(output: Path) -> int | None:
     papermill marks every cell "completed" even after a timeout, so the cell that was
     running is the last one with a start time.
     """
-    positions = _learner_positions(output)
-    if positions is None:
+    nb = _read_executed(output)
+    if nb is None:
         return None
-    nb = nbformat.read(output, as_version=4)
-    started = [pos for pos, cell in zip(positions, nb.cells)
+    started = [pos for pos, cell in zip(_learner_positions(nb), nb.cells)
                if pos is not None and cell.metadata.get("papermill", {}).get("start_time")]
     return started[-1] if started else None
 
 
-def _kernel_manager(cgroup: sandbox.Cgroup | watchdog.TreeWatch | None):
-    """A KernelManager whose kernel starts inside the submission's cgroup.
+def _error_cell(output: Path, cell_index: int) -> int | None:
+    """The learner's own number for the cell at ``cell_index`` of papermill's output."""
+    nb = _read_executed(output)
+    positions = _learner_positions(nb) if nb is not None else []
+    return positions[cell_index] if cell_index < len(positions) else None
+
+
+Limits = sandbox.Cgroup | watchdog.TreeWatch  # one submission's confinement
+
+
+def _kernel_manager(limits: Limits):
+    """A KernelManager whose kernel starts confined (inside the submission's cgroup).
 
     Async, like nbclient's default: with the sync one, a cell timeout never fires.
     """
     from jupyter_client.manager import AsyncKernelManager
 
-    prefix = cgroup.prefix() if cgroup is not None else []
+    prefix = limits.prefix()
 
     class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
@@ -82,7 +94,7 @@ def _kernel_manager(cgroup: sandbox.Cgroup | watchdog.TreeWatch | None):
     return SandboxedKernelManager
 
 
-def execute(task: dict, cgroup: sandbox.Cgroup | watchdog.TreeWatch | None) -> dict:
+def execute(task: dict, limits: Limits) -> dict:
     """Run the learner's notebook; return what happened (never raises)."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -97,11 +109,10 @@ def execute(task: dict, cgroup: sandbox.Cgroup | watchdog.TreeWatch | None) -> d
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
             kernel_name="python3", cwd=str(workspace), execution_timeout=timeout, start_timeout=60,
-            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(cgroup),
+            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(limits),
             allow_errors=True)
     except papermill.PapermillExecutionError as e:
-        positions = _learner_positions(output) or []
-        cell = positions[e.cell_index] if e.cell_index < len(positions) else None
+        cell = _error_cell(output, e.cell_index)
         outcome["error"] = f"cell {cell or '?'} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
         outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {_papermill_cell(output) or '?'}"
@@ -111,7 +122,7 @@ def execute(task: dict, cgroup: sandbox.Cgroup | watchdog.TreeWatch | None) -> d
         outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
     finally:
         outcome["execution_s"] = time.monotonic() - start
-    hit = cgroup.hit() if cgroup is not None else None
+    hit = limits.hit()
     if hit == "memory":
         outcome["verdict"] = f"error: killed at the {sandbox.MEMORY_LIMIT >> 30} GiB memory limit"
     elif hit == "processes":
@@ -123,9 +134,9 @@ def grade(task: dict) -> dict:
     """Grade one submission: execute it, then run the instructor's tests."""
     started = time.monotonic()
     if sandbox.capabilities().cgroups:
-        cgroup = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
+        limits: Limits = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
     else:  # same limits and verdicts, enforced by polling /proc
-        cgroup = watchdog.TreeWatch(sandbox.MEMORY_LIMIT, sandbox.PIDS_LIMIT)
+        limits = watchdog.TreeWatch(sandbox.MEMORY_LIMIT, sandbox.PIDS_LIMIT)
     saved_env = dict(os.environ)
     scrubbed = sandbox.scrubbed_env(Path(task["workspace"]))  # computed from the full environment
     os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
@@ -134,10 +145,9 @@ def grade(task: dict) -> dict:
         os.environ["DATABASE_URL"] = saved_env["DATABASE_URL"]
     try:
         exercise = spec.find(task["exercise_id"])
-        run = execute(task, cgroup)
-        if cgroup is not None:  # whatever the notebook left behind (a fork bomb's copies...) goes now
-            cgroup.kill_all()
-            procs.PREFIX[:] = cgroup.prefix()  # the learner's servers under test run confined too
+        run = execute(task, limits)
+        limits.kill_all()  # whatever the notebook left behind (a fork bomb's copies...) goes now
+        procs.PREFIX[:] = limits.prefix()  # the learner's servers under test run confined too
         tests_started = time.monotonic()
         try:
             tests = registry.load(exercise.checks_source(), filename=f"<checks of {exercise.id}>")
@@ -155,8 +165,7 @@ def grade(task: dict) -> dict:
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
-        if cgroup is not None:
-            cgroup.remove()
+        limits.remove()
 
 
 def main() -> int:

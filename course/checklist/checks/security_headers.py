@@ -29,24 +29,25 @@ def _frame_protection(ex: Exchange) -> bool:
     return xfo in ("DENY", "SAMEORIGIN") or "frame-ancestors" in csp
 
 
-# (rule name, header whose value to quote, passes?, what a failing response does)
+# (rule name, header whose value to quote, passes?, what failing responses do: {s} is the
+# verb's "s" when only one response fails)
 RULES: list[tuple[str, str | None, Callable[[Exchange], bool], str]] = [
     ("X-Content-Type-Options: nosniff", None,
      lambda ex: (ex.header("x-content-type-options") or "").strip().lower() == "nosniff",
-     "lack X-Content-Type-Options: nosniff"),
+     "lack{s} X-Content-Type-Options: nosniff"),
     ("frame protection (X-Frame-Options or CSP frame-ancestors)", None, _frame_protection,
-     "lack X-Frame-Options: DENY/SAMEORIGIN and CSP frame-ancestors"),
+     "lack{s} X-Frame-Options: DENY/SAMEORIGIN and CSP frame-ancestors"),
     ("Content-Security-Policy present", None, lambda ex: bool(ex.header("content-security-policy")),
-     "lack Content-Security-Policy"),
+     "lack{s} Content-Security-Policy"),
     ("Referrer-Policy present", None, lambda ex: bool(ex.header("referrer-policy")),
-     "lack Referrer-Policy"),
+     "lack{s} Referrer-Policy"),
     ("no X-Powered-By", "X-Powered-By", lambda ex: ex.header("x-powered-by") is None,
-     "send X-Powered-By"),
+     "send{s} X-Powered-By"),
     ("no versioned Server header", "Server", lambda ex: not VERSIONED.search(ex.header("server") or ""),
-     "send a versioned Server header"),
+     "send{s} a versioned Server header"),
     ("X-XSS-Protection absent or 0", "X-XSS-Protection",
      lambda ex: (ex.header("x-xss-protection") or "0").strip() == "0",
-     "send X-XSS-Protection other than 0 (the old XSS auditor caused leaks; disable it)"),
+     "send{s} X-XSS-Protection other than 0 (the old XSS auditor caused leaks; disable it)"),
 ]
 
 
@@ -64,11 +65,8 @@ def _probe(p: Probe) -> None:
         detail = ""
         if failing:
             value = f" ({quoted}: {failing[0].header(quoted)})" if quoted else ""
-            subject = _which(failing, answered)
-            if len(failing) == 1:
-                verb, _, rest = problem.partition(" ")
-                problem = f"{verb}s {rest}"  # "the 200 (...) response lacks ..."
-            detail = f"{subject} {problem}{value}"
+            does = problem.format(s="s" if len(failing) == 1 else "")
+            detail = f"{_which(failing, answered)} {does}{value}"
         p.rule(name, not failing, detail, exchange=failing[0] if failing else None)
 
 
