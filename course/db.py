@@ -2,8 +2,13 @@
 
 The first call starts the embedded server (the ``pgserver`` wheel's PostgreSQL, the
 same one ``course check`` uses) unless ``DATABASE_URL`` names a server, and makes a
-database with the seeded ``users`` table that every lesson assumes. The server and
-database live as long as the kernel: both are removed when it exits.
+database with the seeded ``users`` table that every lesson assumes, owned by a role of
+its own. The server and database live as long as the kernel: both are removed when it
+exits.
+
+Under ``course grade`` the grader has already made the submission's database and role
+(``COURSE_DATABASE_READY=1``): ``url()`` is then ``DATABASE_URL`` itself, the only
+database learner code can reach.
 """
 from __future__ import annotations
 
@@ -19,15 +24,15 @@ _db: AppDb | None = None
 def url() -> str:
     """The DATABASE_URL of this kernel's lesson database (started on first use)."""
     global _server, _db
+    if os.environ.get("COURSE_DATABASE_READY") == "1" and os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
     if _db is None:
         if os.environ.get("DATABASE_URL"):
             _server = DatabaseServer(os.environ["DATABASE_URL"])
             _server.check_reachable()
         else:
             _server = EmbeddedPostgres().start()
-        db = AppDb(_server, _server.new_name("lesson"))
-        db.create()
-        _db = db
+        _db = _server.new_database("lesson")
         atexit.register(close)
     return _db.url
 

@@ -43,8 +43,6 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True
 # and is used whenever resource limits are asked for.
 SETPRIV = shutil.which("setpriv")
 _LIVE: dict[int, subprocess.Popen] = {}
-# argv prefix for every child (the grader sets it to "join this submission's cgroup")
-PREFIX: list[str] = []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +72,14 @@ class Limits:
                 resource.setrlimit(which, (value, value))
 
 
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent ends (a forked child's guarantee)."""
+    parent = os.getppid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(137)
+
+
 def _preexec(parent_pid: int, limits: Limits | None) -> Callable[[], None]:
     def setup() -> None:  # runs in the child between fork and exec
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -94,11 +100,10 @@ def spawn(
     stderr=None,
     stdin=subprocess.DEVNULL,
     limits: Limits | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen:
     """Start ``argv`` in a new session, tied to our life, and remember it for cleanup."""
     preexec = None
-    if PREFIX:
-        argv = [*PREFIX, *argv]
     if limits is None and SETPRIV:
         argv = [SETPRIV, "--pdeathsig", "KILL", "--", *argv]
     else:
@@ -113,9 +118,15 @@ def spawn(
         start_new_session=True,
         preexec_fn=preexec,
         close_fds=True,
+        pass_fds=pass_fds,
     )
     _LIVE[proc.pid] = proc
     return proc
+
+
+def forget(proc: subprocess.Popen) -> None:
+    """Stop tracking ``proc`` (someone else has stopped it)."""
+    _LIVE.pop(proc.pid, None)
 
 
 def signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -159,8 +170,11 @@ def stop(proc: subprocess.Popen, *, grace: float = 5.0, sig: int = signal.SIGTER
     """Ask the group to stop with ``sig``; SIGKILL it after ``grace`` seconds.
 
     Returns the leader's exit status. The whole group is killed at the end either
-    way, so helpers the leader spawned (a worker, a child shell) never linger.
+    way, so helpers the leader spawned (a worker, a child shell) never linger. A child
+    that is not a Popen (a sandboxed process) stops itself the same way.
     """
+    if not isinstance(proc, subprocess.Popen):
+        return proc.stop(grace=grace, sig=sig)
     if proc.poll() is None:
         signal_group(proc, sig)
         try:
@@ -269,6 +283,8 @@ def run(
     echo: Callable[[str, str], None] | None = _default_echo,
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
     limits: Limits | None = None,
+    on_start: Callable[[subprocess.Popen], None] | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> RunResult:
     """Run ``argv`` to completion, streaming its output live through ``echo``.
 
@@ -277,7 +293,10 @@ def run(
     the whole process group is killed.
     """
     start = time.monotonic()
-    proc = spawn(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, limits=limits)
+    proc = spawn(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, limits=limits,
+                 pass_fds=pass_fds)
+    if on_start is not None:
+        on_start(proc)
     sel = selectors.DefaultSelector()
     decoders = {}
     shown = {"stdout": 0, "stderr": 0}

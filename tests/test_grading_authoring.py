@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from course.errors import CourseError
-from course.grading import build, markers, registry, spec
+from course.grading import build, markers, spec, tests as registry
 
 from helpers import REPO
 
@@ -74,7 +74,7 @@ def test_hidden_tests_never_reach_learners():
     for ex in spec.catalogue().values():
         learner = ex.exercise_path.read_text()
         assert "BEGIN HIDDEN TESTS" not in learner and "BEGIN SOLUTION" not in learner, ex.id
-        hidden = [t for t in registry.load(ex.checks_source()) if t.hidden]
+        hidden = [t for t in registry.load(ex.checks_parts()) if t.hidden]
         for t in hidden:
             assert f"def {t.func.__name__}(" not in learner, f"{ex.id}: hidden test {t.name!r} leaked"
         assert json.loads(learner)["metadata"]["course"]["id"] == ex.id
@@ -84,8 +84,9 @@ def test_every_exercise_has_metadata_and_checks():
     catalogue = spec.catalogue()
     assert catalogue, "no exercises found in solutions/"
     for ex in catalogue.values():
-        tests = registry.load(ex.checks_source())
+        tests = registry.load(ex.checks_parts())
         assert tests, f"{ex.id} declares no tests"
+        assert any(t.hidden for t in tests) == ("BEGIN HIDDEN TESTS" in ex.solution.read_text()), ex.id
         assert sum(t.points for t in tests) == ex.points, f"{ex.id}: points in metadata ≠ sum of its tests"
         assert ex.files and ex.checklist is not None
 

@@ -4,6 +4,7 @@ notebooks (``exercises/``), behaviour-based tests, in-notebook feedback and batc
 The API a solution notebook uses: ``from course.grading import test`` to declare tests,
 and ``course.check("<exercise-id>")`` in its last cell.
 """
-from .registry import Context, test
+from .context import Context
+from .tests import test
 
 __all__ = ["Context", "test"]

@@ -39,11 +39,19 @@ def register_grade(sub) -> None:
         description="Each SUBMISSION is a learner's copy of exercises/ (a folder) or one notebook. Every exercise "
                     "notebook in it is copied to a private workspace, executed with papermill (parameters: "
                     "workspace, grading=True) in a sandbox, and then graded by the instructor's tests from "
-                    "solutions/ — hidden ones included. Submissions are never modified.",
+                    "solutions/ — hidden ones included. Submissions are never modified.\n\n"
+                    "The sandbox (bubblewrap): new user, PID, mount, network, IPC and UTS namespaces; an "
+                    "unprivileged uid with no capabilities; a read-only system; only the workspace, a private "
+                    "/tmp and private cache layers writable; loopback-only network; a database role of its "
+                    "own; memory, process and disk limits. Where no sandbox can be made, grading stops "
+                    "before running anything and says how to fix it.",
         epilog="examples:\n  course grade submissions/* --jobs 2 --out grades\n"
                "  course grade alice/ bob/ --format json,csv,html\n\n"
                "outputs per learner: results.json (Exercism v3 + scores + checklist tags), gradescope.json, "
-               "junit.xml;\nfor the class: gradebook.csv, report.html (learners × checklist items), summary.json")
+               "junit.xml;\nfor the class: gradebook.csv, report.html (learners × checklist items), summary.json\n\n"
+               "exit status: 0 when every notebook was graded (whatever the learners scored); 2 for unusable "
+               "input\n(or no sandbox possible); 3 when the grader itself failed on some notebook (a crash, "
+               "checks that\nwould not load) — the reports are written either way")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     p.add_argument("--jobs", "-j", type=int, default=2, help="parallel worker processes (default 2)")
     p.add_argument("--out", "-o", default="grades", help="output folder (default ./grades)")
@@ -53,5 +61,11 @@ def register_grade(sub) -> None:
                    help=f"seconds a cell may run (default {DEFAULT_CELL_TIMEOUT:g})")
     p.add_argument("--submission-timeout", type=float, default=DEFAULT_SUBMISSION_TIMEOUT,
                    help=f"seconds a whole notebook may take, tests included (default {DEFAULT_SUBMISSION_TIMEOUT:g})")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (it shows only on a terminal anyway)")
+    p.add_argument("--database-url", metavar="URL",
+                   help="PostgreSQL for the workers (its user needs CREATEDB and CREATEROLE: each submission gets "
+                        "a role of its own); default: an embedded server per worker")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run learner code without bubblewrap (limits only): for machines where no sandbox can be "
+                        "made and the class is trusted; every report says so")
     p.set_defaults(func=_lazy("grade", "cmd_grade"))

@@ -43,6 +43,7 @@ def _exercise_record(task) -> dict:
 
 def assemble(tasks, sandbox_info: dict, duration: float) -> dict:
     """The class report: per learner, their exercises and Exercism-style tests."""
+    unsandboxed = str(sandbox_info.get("sandbox", "")).startswith("NONE")
     learners: dict[str, dict] = {}
     for task in tasks:
         record = learners.setdefault(task.learner, {"name": task.learner, "exercises": []})
@@ -56,6 +57,7 @@ def assemble(tasks, sandbox_info: dict, duration: float) -> dict:
                 tests.append({
                     "name": f"{ex['id']}: {t['name']}", "status": t["status"], "message": t["message"],
                     "output": (t.get("output") or "")[:500], "test_code": t.get("test_code", ""),
+                    "hidden": bool(t.get("hidden")),
                     "task_id": t.get("task_id") or n, "score": t["score"], "max_score": t["max_score"],
                     "tags": t.get("tags", []), "exercise": ex["id"],
                 })
@@ -66,6 +68,8 @@ def assemble(tasks, sandbox_info: dict, duration: float) -> dict:
         statuses = {ex["status"] for ex in exercises}
         status = "error" if statuses == {"error"} else ("pass" if statuses == {"pass"} else "fail")
         problems = [f"{ex['id']}: {ex['message']}" for ex in exercises if ex["message"]]
+        if unsandboxed:  # every line of every report says so
+            problems.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
         out.append({
             "version": 3, "name": name, "status": status, "message": "; ".join(problems) or None,
             "score": sum(ex["score"] for ex in exercises), "max_score": sum(ex["max_score"] for ex in exercises),
@@ -88,7 +92,7 @@ def gradescope(learner: dict) -> dict:
             "score": t["score"], "max_score": t["max_score"],
             "status": "passed" if t["status"] == "pass" else "failed",
             "name": t["name"], "number": f"{n}", "output": t["message"] or "", "tags": t["tags"],
-            "visibility": "after_published" if t["test_code"] == "(hidden test)" else "visible",
+            "visibility": "after_published" if t.get("hidden") else "visible",
         } for n, t in enumerate(learner["tests"], 1)],
     }
 

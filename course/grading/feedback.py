@@ -15,7 +15,9 @@ import os
 from pathlib import Path
 
 from ..errors import CourseError
-from . import progress, registry
+from . import progress
+from .run import run_tests
+from .tests import registered
 
 
 class ChecksFailed(AssertionError):
@@ -30,11 +32,11 @@ def check(exercise_id: str, *, workspace: str | Path | None = None, display: boo
     if os.environ.get("COURSE_GRADING") == "1":
         print(f"{exercise_id}: the grader runs the checks (grading mode)")
         return []
-    tests = registry.registered()
+    tests = registered()
     if not tests:
         raise CourseError("no checks are declared in this kernel: run the cell with the @test functions "
                           "(tagged `checks`) first")
-    results = registry.run_tests(tests, workspace or Path.cwd())
+    results = run_tests(tests, workspace or Path.cwd())
     score = sum(r.score for r in results)
     total = sum(r.max_score for r in results)
     failed = [r for r in results if r.status != "pass"]
@@ -105,7 +107,7 @@ def show(exercise_id: str, results: list, rerun=None) -> None:
         try:
             fill(rerun())
         except ChecksFailed:
-            fill(registry.run_tests(registry.registered(), Path.cwd()))
+            fill(run_tests(registered(), Path.cwd()))
 
     fill(results)
     if rerun is not None:

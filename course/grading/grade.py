@@ -9,6 +9,10 @@ ever read: each notebook is copied into a private workspace first.
 One broken submission never stops the batch: a worker that times out or dies is
 killed (with its whole process group and cgroup) and replaced, and the submission
 gets an ``error`` verdict that says what happened.
+
+Learner code only ever runs in a sandbox (:mod:`course.sandbox`). Where none can be
+made, grading stops before any notebook runs and says how to fix it, unless the
+instructor chose ``--no-sandbox``; every report then says so.
 """
 from __future__ import annotations
 
@@ -30,7 +34,8 @@ import nbformat
 
 from .. import paths, procs
 from ..errors import CourseError
-from . import export, sandbox, spec
+from ..sandbox import detect, limits
+from . import export, spec
 from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
 from .worker import PROTOCOL_PREFIX
 
@@ -41,9 +46,14 @@ class Task:
     learner: str
     source: Path  # the learner's notebook (read only)
     exercise_id: str | None
-    workspace: Path
+    workspace: Path  # the learner's copy; learner code may write here
     problem: str | None = None  # why it cannot be graded at all (set before running)
     result: dict | None = None
+
+    @property
+    def private(self) -> Path:
+        """The grader's own folder for this task: beside, never inside, any workspace."""
+        return self.workspace.parents[2] / "private" / str(self.index)
 
 
 def _learner_name(path: Path) -> str:
@@ -67,10 +77,11 @@ def collect(submissions: list[Path], root: Path) -> list[Task]:
         notebooks = [sub] if sub.is_file() else sorted(
             p for p in sub.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         if not notebooks:
-            tasks.append(Task(len(tasks), name, sub, None, root, problem="no notebooks in this submission"))
+            tasks.append(Task(len(tasks), name, sub, None, root / "workspaces" / name / "-",
+                              problem="no notebooks in this submission"))
             continue
         for nb_path in notebooks:
-            task = Task(len(tasks), name, nb_path, None, root / name / nb_path.stem)
+            task = Task(len(tasks), name, nb_path, None, root / "workspaces" / name / nb_path.stem)
             try:
                 nb = nbformat.read(nb_path, as_version=4)
             except Exception as e:
@@ -94,10 +105,10 @@ def collect(submissions: list[Path], root: Path) -> list[Task]:
 
 def prepare_workspace(task: Task) -> None:
     """Copy the learner's notebook into a fresh workspace, repairing only what stops execution."""
-    if task.workspace.exists():
-        shutil.rmtree(task.workspace)
-    task.workspace.mkdir(parents=True)
-    (task.workspace / ".tmp").mkdir()
+    for d in (task.workspace, task.private):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
     target = task.workspace / task.source.name
     nb = nbformat.read(task.source, as_version=4)
     ids = [c.get("id") for c in nb.cells]
@@ -110,27 +121,30 @@ def prepare_workspace(task: Task) -> None:
 class Worker:
     """One worker process, with the sandbox's namespaces when available."""
 
-    def __init__(self, root: Path, log: Path):
+    def __init__(self, root: Path, log: Path, *, no_sandbox: bool, database_url: str | None = None):
         self.root = root
         self.log_path = log
+        self.no_sandbox = no_sandbox
+        self.database_url = database_url
         self.proc: subprocess.Popen | None = None
         self.start()
 
     def start(self) -> None:
-        argv = sandbox.jail_prefix(sandbox.writable_paths(self.root)) + [
-            sys.executable, "-m", "course.grading.worker"]
+        argv = [sys.executable, "-m", "course.grading.worker"]
         env = dict(os.environ)
         env.pop("COURSE_GRADING", None)
-        env["TMPDIR"] = str(self.root / "tmp")  # writable inside the jail (the rest of / is not)
-        (self.root / "tmp").mkdir(exist_ok=True)
-        (self.root / "tmp").chmod(0o1777)
+        env["COURSE_GRADER_PRIVATE"] = str(self.root)
+        if self.no_sandbox:
+            env["COURSE_SANDBOX"] = "off"
+        if self.database_url:
+            env["COURSE_GRADER_DATABASE_URL"] = self.database_url
         with open(self.log_path, "ab") as log:
             self.proc = procs.spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                                     cwd=paths.REPO)
 
     def grade(self, task: Task, cell_timeout: float, limit: float) -> dict:
         message = {"index": task.index, "exercise_id": task.exercise_id, "workspace": str(task.workspace),
-                   "notebook": task.source.name, "cell_timeout": cell_timeout}
+                   "private": str(task.private), "notebook": task.source.name, "cell_timeout": cell_timeout}
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -161,7 +175,7 @@ class Worker:
 
     def _restart(self, verdict: str) -> dict:
         self.stop()
-        _remove_stale_cgroups()
+        limits.remove_stale_cgroups()
         self.start()
         return {"ok": False, "verdict": verdict, "results": []}
 
@@ -175,40 +189,25 @@ class Worker:
             self.proc = None
 
 
-def _remove_stale_cgroups() -> None:
-    """Remove cgroups whose worker is gone (after a kill), with whatever they still hold."""
-    if not sandbox.capabilities().cgroups:
-        return
-    for base in {sandbox.CGROUP_ROOTS[c] for c in ("pids", "memory", "v2") if sandbox.CGROUP_ROOTS[c].exists()}:
-        for d in base.rglob("backend-lab-*"):
-            worker_pid = d.name.split("-")[2] if d.name.count("-") >= 3 else ""
-            if worker_pid.isdigit() and not os.path.exists(f"/proc/{worker_pid}"):
-                for pid in (d / "cgroup.procs").read_text().split() if (d / "cgroup.procs").exists() else []:
-                    try:
-                        os.kill(int(pid), 9)
-                    except (ProcessLookupError, ValueError):
-                        pass
-                time.sleep(0.1)
-                try:
-                    d.rmdir()
-                except OSError:
-                    pass
-
-
 def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "grades",
           formats: tuple[str, ...] = FORMATS, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
-          submission_timeout: float = DEFAULT_SUBMISSION_TIMEOUT, progress: bool = True) -> dict:
-    """Grade every submission; write reports under ``out``; return the class summary."""
+          submission_timeout: float = DEFAULT_SUBMISSION_TIMEOUT, progress: bool | None = None,
+          no_sandbox: bool = False, database_url: str | None = None) -> dict:
+    """Grade every submission; write reports under ``out``; return the class summary.
+
+    Raises :class:`~course.sandbox.detect.SandboxUnavailable` (naming the fix) before any
+    learner code runs when no sandbox can be made here, unless ``no_sandbox``.
+    """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise CourseError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     if jobs < 1:
         raise CourseError("--jobs must be at least 1")
+    caps = detect.capabilities(no_sandbox=no_sandbox)
+    if progress is None:
+        progress = sys.stderr.isatty()
     started = time.monotonic()
-    # Under the system temp folder, traversable by all: the embedded PostgreSQL of each
-    # worker runs as an unprivileged user (it refuses root) and keeps its data in here.
-    run_root = Path(tempfile.mkdtemp(prefix="backend-lab-grade-"))
-    run_root.chmod(0o755)
+    run_root = Path(tempfile.mkdtemp(prefix="backend-lab-grade-"))  # 0700: the grader's alone
     out = Path(out)
     try:
         tasks = collect([Path(s) for s in submissions], run_root)
@@ -220,8 +219,9 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
             else:
                 prepare_workspace(t)
         _run(runnable, run_root, jobs=jobs, cell_timeout=cell_timeout, limit=submission_timeout,
-             progress=progress)
-        report = export.assemble(tasks, sandbox.capabilities().describe(), time.monotonic() - started)
+             progress=progress, no_sandbox=not caps.sandboxed, database_url=database_url)
+        limits.remove_stale_cgroups()  # of submissions whose grading child is gone
+        report = export.assemble(tasks, caps.describe(), time.monotonic() - started)
         export.write_all(report, out, formats)
         return report
     finally:
@@ -229,7 +229,7 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
 
 
 def _run(tasks: list[Task], root: Path, *, jobs: int, cell_timeout: float, limit: float,
-         progress: bool) -> None:
+         progress: bool, no_sandbox: bool, database_url: str | None) -> None:
     if not tasks:
         return
     todo: queue.Queue[Task] = queue.Queue()
@@ -243,7 +243,7 @@ def _run(tasks: list[Task], root: Path, *, jobs: int, cell_timeout: float, limit
     lock = threading.Lock()
 
     def serve(n: int) -> None:
-        worker = Worker(root, root / f"worker-{n}.log")
+        worker = Worker(root, root / f"worker-{n}.log", no_sandbox=no_sandbox, database_url=database_url)
         try:
             while True:
                 try:
@@ -252,6 +252,8 @@ def _run(tasks: list[Task], root: Path, *, jobs: int, cell_timeout: float, limit
                     return
                 task.result = worker.grade(task, cell_timeout, limit)
                 task.result.setdefault("exercise", task.exercise_id)
+                shutil.rmtree(task.workspace, ignore_errors=True)  # what it wrote, gone now
+                shutil.rmtree(task.private, ignore_errors=True)
                 if bar is not None:
                     with lock:
                         bar.set_postfix_str(f"{task.learner}/{task.exercise_id}", refresh=False)
@@ -268,11 +270,31 @@ def _run(tasks: list[Task], root: Path, *, jobs: int, cell_timeout: float, limit
         bar.close()
 
 
+GRADER_FAILURES = ("error: grader crashed", "error: the exercise's checks failed to load",
+                   "error: the grading worker died before")
+
+
+def grader_failures(report: dict) -> list[str]:
+    """Errors of the grader itself (not of learners): the reason for a non-zero exit."""
+    return [f"{l['name']}/{ex['id']}: {ex['message']}" for l in report["learners"] for ex in l["exercises"]
+            if (ex["message"] or "").startswith(GRADER_FAILURES)]
+
+
 def cmd_grade(args) -> int:
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     report = grade(args.submissions, jobs=args.jobs, out=args.out, formats=formats,
                    cell_timeout=args.cell_timeout, submission_timeout=args.submission_timeout,
-                   progress=not args.quiet)
+                   progress=False if args.quiet else None, no_sandbox=args.no_sandbox,
+                   database_url=args.database_url)
     print(export.summary_table(report))
     print(f"\nreports in {args.out}/ ({', '.join(formats)}); took {report['duration_s']:.1f} s")
+    if args.no_sandbox:
+        print("WARNING: graded with --no-sandbox: learner code ran unconfined (every report says so)",
+              file=sys.stderr)
+    failures = grader_failures(report)
+    if failures:
+        print(f"error: the grader itself failed on {len(failures)} notebook(s):", file=sys.stderr)
+        for f in failures[:10]:
+            print(f"  {f}", file=sys.stderr)
+        return 3
     return 0

@@ -52,27 +52,35 @@ class Exercise:
     def exercise_path(self) -> Path:
         return EXERCISES / self.relpath
 
-    def checks_source(self) -> str:
-        """The instructor's test code, hidden tests included.
-
-        Hidden-test markers become calls that flag the tests declared between them as
-        hidden, so reports never show their code; other markers are dropped.
-        """
+    def checks_parts(self) -> list[tuple[str, bool]]:
+        """The instructor's test code, in order, as ``(source, hidden)`` parts: what lies between
+        ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is hidden (reports never show its
+        code); other markers are dropped."""
         nb = nbformat.read(self.solution, as_version=4)
-        return "\n\n".join(_mark_hidden(c.source) for c in nb.cells
-                           if c.cell_type == "code" and "checks" in c.metadata.get("tags", []))
+        parts: list[tuple[str, bool]] = []
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "checks" in cell.metadata.get("tags", []):
+                parts += split_hidden(cell.source)
+        return parts
 
 
-def _mark_hidden(source: str) -> str:
-    lines = []
+def split_hidden(source: str) -> list[tuple[str, bool]]:
+    """``source`` cut at the hidden-test markers into ``(code, hidden)`` parts."""
+    parts: list[tuple[str, bool]] = []
+    lines: list[str] = []
+    hidden = False
     for line in source.splitlines():
         m = MARKER.match(line)
         if m is None:
             lines.append(line)
-        elif m.group(2) == "HIDDEN TESTS":
-            flag = m.group(1) == "BEGIN"
-            lines.append(f"__import__('course.grading.registry', fromlist=['_']).hidden_block({flag})")
-    return "\n".join(lines)
+            continue
+        if m.group(2) == "HIDDEN TESTS":
+            if lines:
+                parts.append(("\n".join(lines), hidden))
+            lines, hidden = [], m.group(1) == "BEGIN"
+    if lines:
+        parts.append(("\n".join(lines), hidden))
+    return parts
 
 
 def from_notebook(path: Path, nb=None) -> Exercise:

@@ -1,37 +1,58 @@
 """A grading worker: a long-lived process that grades one submission at a time.
 
-``course grade`` starts ``--jobs`` of these (inside the sandbox's namespaces when
-available) and feeds them tasks as JSON lines on stdin; each answers one JSON line
-on stdout. Keeping the worker alive means papermill and the embedded PostgreSQL
-start once per worker, not once per notebook.
+``course grade`` starts ``--jobs`` of these and feeds them tasks as JSON lines on stdin;
+each answers one JSON line on stdout. Keeping the worker alive means papermill and the
+embedded PostgreSQL start once per worker, not once per notebook.
 
-Per submission: a fresh cgroup (without one, a /proc watchdog with the same limits), execute the learner's notebook with papermill
-(parameters ``workspace`` and ``grading=True``, a per-cell timeout), then run the
-instructor's tests for that exercise — taken from ``solutions/``, never from the
-submission — against what the notebook left in the workspace.
+Per submission:
+
+0. **Isolate**: a forked child in a network namespace of the submission's own, loopback
+   only, where the database is relayed in (:mod:`course.sandbox.network`).
+1. **Confine**: a :class:`~course.sandbox.limits.Confinement` (a cgroup, else a /proc
+   watchdog, and a disk watch) and a database role of its own, owner of a fresh
+   database — the only one its code can reach, never as a superuser.
+2. **Execute** the learner's notebook with papermill (parameters ``workspace`` and
+   ``grading=True``, a per-cell timeout), its kernel in a sandbox
+   (:class:`~course.sandbox.jail.Jail`). papermill's output notebook is written outside
+   the workspace, where no link of the learner's can redirect it. Then everything the
+   notebook started is stopped.
+3. **Test**: the instructor's tests for that exercise — taken from ``solutions/``, never
+   from the submission — run here, against a fresh database, and every server, test
+   runner and build they start runs in a sandbox of its own.
 
 A cell that raises does not stop the notebook (``allow_errors``, as nbgrader and
 otter-grader run): a typo in one cell must not cost the marks of the parts that work.
-The first error is still reported with the result. A timeout or a dead kernel does
-stop it, with an ``error`` verdict.
+The first error is still reported. A timeout or a dead kernel does stop it, with an
+``error`` verdict; so does a limit, and only the submission that hit it pays.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 
-from .. import db as lesson_db
-from .. import procs
+from ..checklist.database import DatabaseServer, EmbeddedPostgres
 from ..errors import CourseError
-from . import registry, sandbox, spec, watchdog
+from ..sandbox import binds, detect, network
+from ..sandbox.jail import Jail
+from ..sandbox.limits import Confinement
+from . import spec
+from .run import run_tests
+from .tests import load
 
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
+PR_SET_CHILD_SUBREAPER = 36
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TERM", "COURSE_NODE", "COURSE_NPM", "COURSE_GO", "COURSE_JAVA",
+            "COURSE_JAVAC", "COURSE_MVN", "JAVA_HOME")
+ADMIN_URL_ENV = "COURSE_GRADER_DATABASE_URL"  # an external server for the workers (admin: CREATEROLE)
 
 
 def _read_executed(output: Path) -> nbformat.NotebookNode | None:
@@ -75,33 +96,34 @@ def _error_cell(output: Path, cell_index: int) -> int | None:
     return positions[cell_index] if cell_index < len(positions) else None
 
 
-Limits = sandbox.Cgroup | watchdog.TreeWatch  # one submission's confinement
+def learner_env(workspace: Path, database_url: str, *, sandboxed: bool) -> dict[str, str]:
+    """The whole environment learner code sees: the essentials, its database, nothing secret.
+
+    In a sandbox, ``/tmp`` is its own; unsandboxed, temporary files go to the workspace."""
+    env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
+    go = binds.go_env()
+    tmp = Path("/tmp") if sandboxed else workspace / ".tmp"
+    tmp.mkdir(exist_ok=True)
+    env.update({
+        "HOME": str(tmp), "TMPDIR": str(tmp), "USER": "learner", "XDG_CACHE_HOME": f"{tmp}/.cache",
+        "COURSE_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_RUNTIME_DIR": f"{tmp}/jupyter",
+        "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/mpl", "COURSE_SCRATCH": str(workspace / ".scratch"),
+        "COURSE_PROGRESS": f"{tmp}/progress.json", "GOTOOLCHAIN": "local", "GOPATH": f"{tmp}/go",
+        "DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1",
+    })
+    for key in ("GOCACHE", "GOMODCACHE"):
+        if go.get(key):
+            env[key] = go[key]
+    return env
 
 
-def _kernel_manager(limits: Limits):
-    """A KernelManager whose kernel starts confined (inside the submission's cgroup).
-
-    Async, like nbclient's default: with the sync one, a cell timeout never fires.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    prefix = limits.prefix()
-
-    class SandboxedKernelManager(AsyncKernelManager):
-        def format_kernel_cmd(self, extra_arguments=None):
-            return [*prefix, *super().format_kernel_cmd(extra_arguments)]
-
-    return SandboxedKernelManager
-
-
-def execute(task: dict, limits: Limits) -> dict:
+def execute(task: dict, jail: Jail, output: Path) -> dict:
     """Run the learner's notebook; return what happened (never raises)."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     workspace = Path(task["workspace"])
     notebook = workspace / task["notebook"]
-    output = workspace / ".tmp" / "executed.ipynb"
     timeout = task["cell_timeout"]
     start = time.monotonic()
     outcome = {"executed": True, "error": None, "verdict": None}
@@ -109,7 +131,7 @@ def execute(task: dict, limits: Limits) -> dict:
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
             kernel_name="python3", cwd=str(workspace), execution_timeout=timeout, start_timeout=60,
-            progress_bar=False, log_output=False, kernel_manager_class=_kernel_manager(limits),
+            progress_bar=False, log_output=False, kernel_manager_class=jail.kernel_manager_class(),
             allow_errors=True)
     except papermill.PapermillExecutionError as e:
         cell = _error_cell(output, e.cell_index)
@@ -122,61 +144,153 @@ def execute(task: dict, limits: Limits) -> dict:
         outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
     finally:
         outcome["execution_s"] = time.monotonic() - start
-    hit = limits.hit()
-    if hit == "memory":
-        outcome["verdict"] = f"error: killed at the {sandbox.MEMORY_LIMIT >> 30} GiB memory limit"
-    elif hit == "processes":
-        outcome["verdict"] = f"error: hit the {sandbox.PIDS_LIMIT}-process limit (a fork bomb?)"
     return outcome
 
 
-def grade(task: dict) -> dict:
-    """Grade one submission: execute it, then run the instructor's tests."""
-    started = time.monotonic()
-    if sandbox.capabilities().cgroups:
-        limits: Limits = sandbox.Cgroup(f"{os.getpid()}-{task['index']}")
-    else:  # same limits and verdicts, enforced by polling /proc
-        limits = watchdog.TreeWatch(sandbox.MEMORY_LIMIT, sandbox.PIDS_LIMIT)
-    saved_env = dict(os.environ)
-    scrubbed = sandbox.scrubbed_env(Path(task["workspace"]))  # computed from the full environment
-    os.environ.clear()  # learner code (kernel, snippets, servers under test) sees only this
-    os.environ.update(scrubbed)
-    if saved_env.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = saved_env["DATABASE_URL"]
-    try:
-        exercise = spec.find(task["exercise_id"])
-        run = execute(task, limits)
-        limits.kill_all()  # whatever the notebook left behind (a fork bomb's copies...) goes now
-        procs.PREFIX[:] = limits.prefix()  # the learner's servers under test run confined too
-        tests_started = time.monotonic()
+class DatabaseUsage:
+    """How many bytes the submission's databases hold (they count towards its disk limit)."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.names: list[str] = []
+        self._conn = None
+
+    def __call__(self) -> int:
+        if not self.names:
+            return 0
+        import psycopg
+
         try:
-            tests = registry.load(exercise.checks_source(), filename=f"<checks of {exercise.id}>")
-            results = [r.to_json() for r in registry.run_tests(tests, task["workspace"])]
-        except Exception as e:  # the instructor's checks themselves are broken: say so
-            results = []
-            run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3)
+            row = self._conn.execute("SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database "
+                                     "WHERE datname = ANY(%s)", (self.names,)).fetchone()
+            return int(row[0])
+        except psycopg.Error:
+            return 0
+
+    def terminate(self) -> None:
+        """End every session on the submission's databases (a long INSERT runs on without its client)."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY(%s) "
+                             "AND pid <> pg_backend_pid()", (self.names,))
+        except psycopg.Error:
+            pass
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+class Worker:
+    """What one worker keeps between submissions: what confines, and its database server.
+
+    Each submission is graded in a forked child inside a network of its own
+    (:func:`~course.sandbox.network.isolated`): the kernel, the servers and the
+    instructor's tests meet there, and the database is relayed in.
+    """
+
+    def __init__(self, caps: detect.Capabilities, server: DatabaseServer, private: Path):
+        self.caps = caps
+        self.server = server
+        socket = getattr(server, "socket_path", None)
+        if socket is None:  # a server elsewhere: reach it through a socket of ours
+            socket = private / f"db-{os.getpid()}.sock"
+            host = urlsplit(server.admin_url).hostname or "127.0.0.1"
+            network.Relay(("unix", socket), ("tcp", host, server.port))
+        self.relays = {server.port: socket}
+
+    def grade(self, task: dict) -> dict:
+        started = time.monotonic()
+        try:
+            return network.isolated(self._grade, task, relays=self.relays, private=self.caps.sandboxed)
+        except RuntimeError as e:
+            return {"ok": False, "verdict": f"error: grader crashed: {e}"[:2000], "results": [],
+                    "work_s": time.monotonic() - started}
+
+    def _jail(self, task: dict, private: Path, confinement: Confinement, database_url: str) -> Jail:
+        workspace = Path(task["workspace"])
+        go = binds.go_env()
+        return Jail(self.caps, workspace=workspace, private=private, confinement=confinement,
+                    env=learner_env(workspace, database_url, sandboxed=self.caps.sandboxed),
+                    gocache=Path(go["GOCACHE"]) if go.get("GOCACHE") else None)
+
+    def _grade(self, task: dict) -> dict:
+        """Grade one submission (in the child): execute it, then run the instructor's tests."""
+        started = time.monotonic()
+        workspace = Path(task["workspace"])
+        private = Path(task["private"])
+        try:
+            exercise = spec.find(task["exercise_id"])
+            parts = exercise.checks_parts()
+        except CourseError as e:
+            return {"ok": False, "verdict": f"error: {e}", "results": [], "work_s": time.monotonic() - started}
+        databases = DatabaseUsage(self.server.admin_url)
+        confinement = Confinement(task["index"], cgroups=self.caps.cgroups, sandboxed=self.caps.sandboxed,
+                                  disk_roots=[workspace, private], databases=databases)
+        try:
+            with self.server.app_database(f"run{task['index']}", roles_required=True) as run_db:
+                databases.names.append(run_db.name)
+                jail = self._jail(task, private / "run", confinement, run_db.url)
+                jail.prepare_workspace()
+                try:
+                    run = execute(task, jail, private / "executed.ipynb")
+                finally:
+                    jail.close()  # whatever the notebook left behind (a fork bomb's copies...) goes now
+            tests_started = time.monotonic()
+            with self.server.app_database(f"test{task['index']}", roles_required=True) as test_db:
+                databases.names.append(test_db.name)
+                jail = self._jail(task, private / "tests", confinement, test_db.url)
+                try:
+                    results = self._run_tests(exercise, parts, jail, test_db.url)
+                except Exception as e:  # the instructor's checks themselves are broken: say so
+                    results = []
+                    run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
+                finally:
+                    jail.close()
+            hit = confinement.hit()
+            if hit is not None:
+                run["verdict"] = f"error: {hit.verdict()}"
+            return {"ok": True, "exercise": exercise.id, "results": results, **run,
+                    "tests_s": time.monotonic() - tests_started, "work_s": time.monotonic() - started}
         finally:
-            procs.PREFIX.clear()
-            lesson_db.close()  # a fresh database for the next submission
-        return {"ok": True, "exercise": exercise.id, "results": results, **run,
-                "tests_s": time.monotonic() - tests_started, "work_s": time.monotonic() - started}
-    except CourseError as e:
-        return {"ok": False, "verdict": f"error: {e}", "results": [], "work_s": time.monotonic() - started}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        limits.remove()
+            confinement.close()
+            databases.close()
+
+    def _run_tests(self, exercise, parts, jail: Jail, database_url: str) -> list[dict]:
+        """The instructor's checks, with ``course.db.url()`` answering the submission's test database."""
+        os.environ.update({"DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1"})  # (in the child)
+        tests = load(parts, filename=f"<checks of {exercise.id}>")
+        return [r.to_json() for r in run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs")]
+
+
+def _subreaper() -> None:
+    """Orphans of learner processes re-parent to us, so the watchdog still sees them
+    (unsandboxed; in a sandbox they re-parent to its PID 1)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def main() -> int:
-    sandbox.apply_rlimits()
-    # One PostgreSQL per worker, started before any submission's cgroup exists, so that
-    # cleaning up a submission never kills it. Each submission gets its own database.
-    if not os.environ.get("DATABASE_URL"):
-        from ..checklist.database import EmbeddedPostgres
-
+    caps = detect.capabilities()
+    if not caps.sandboxed:
+        _subreaper()
+    # One PostgreSQL per worker, started before any submission's confinement exists, so
+    # that cleaning up a submission never touches it. Each submission gets its own roles.
+    if os.environ.get(ADMIN_URL_ENV):
+        server: DatabaseServer = DatabaseServer(os.environ[ADMIN_URL_ENV])
+        server.check_reachable()
+    else:
         server = EmbeddedPostgres().start()
-        os.environ["DATABASE_URL"] = server.admin_url
+    import papermill  # noqa: F401 - imported once here, not in every forked child
+    import nbclient  # noqa: F401
+
+    worker = Worker(caps, server, Path(os.environ.get("COURSE_GRADER_PRIVATE") or tempfile.gettempdir()))
     out = sys.stdout
     sys.stdout = sys.stderr  # stray prints from libraries must not corrupt the protocol
     for line in sys.stdin:
@@ -184,7 +298,7 @@ def main() -> int:
             continue
         task = json.loads(line)
         try:
-            result = grade(task)
+            result = worker.grade(task)
         except BaseException as e:  # never let one submission take the worker down silently
             result = {"ok": False, "verdict": f"error: grader crashed: {type(e).__name__}: {e}",
                       "trace": traceback.format_exc()[-2000:], "results": []}
