@@ -230,9 +230,11 @@ def read_ipynb(path: Path) -> nbformat.NotebookNode:
 # the canonical form
 
 
-def content_id(cell, taken: set[str]) -> str:
-    """An id derived from the cell's content, unique in its notebook."""
-    digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+def content_id(cell, taken: set[str], notebook: str = "") -> str:
+    """An id derived from the cell's content (and the notebook it is born in, so that the same
+    `%stop --all` in two lessons gets two ids: the site's anchors are project-wide), unique in
+    its notebook. It is assigned once and then kept, whatever happens to the content."""
+    digest = hashlib.sha1(f"{notebook}\n{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
     candidate, n = digest, 2
     while candidate in taken:
         candidate, n = f"{digest}-{n}", n + 1
@@ -287,7 +289,7 @@ def normalize(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
         for key in CELL_NOISE:
             cell.metadata.pop(key, None)
         if not isinstance(cell.get("id"), str) or not VALID_ID.match(cell["id"]) or cell["id"] in taken:
-            cell["id"] = content_id(cell, taken)
+            cell["id"] = content_id(cell, taken, _rel(path.with_suffix(".ipynb")))
         taken.add(cell["id"])
         if cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.get("outputs", []))
@@ -351,7 +353,7 @@ def merge(text_nb: nbformat.NotebookNode, old: nbformat.NotebookNode, path: Path
             if "attachments" in source and cell.cell_type != "code":
                 cell["attachments"] = copy.deepcopy(source["attachments"])
     for cell in fresh:
-        cell["id"] = content_id(cell, taken)
+        cell["id"] = content_id(cell, taken, _rel(path.with_suffix(".ipynb")))
         taken.add(cell["id"])
     return new
 
