@@ -46,7 +46,8 @@ def lessons(targets: list[Path] | None = None) -> list[Path]:
             raise RefreshError(f"{target}: only lessons (notebooks/) are refreshed — exercises ship without "
                                f"outputs and solutions are run by `course build`'s checks, not stored")
         if target.is_dir():
-            found += [p for p in sorted(target.rglob("*.ipynb")) if not set(p.parts) & sync.SKIP_PARTS]
+            found += [p for p in sorted(target.rglob("*.ipynb"))
+                      if not set(p.relative_to(LESSONS.resolve()).parts) & sync.SKIP_PARTS]
         elif target.exists():
             found.append(target)
         else:

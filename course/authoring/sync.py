@@ -399,12 +399,9 @@ def _describe_input_change(md_nb, ipynb_nb, starts: list[int], md: Path) -> Prob
 
 
 def _validate_exercise(ipynb: Path, nb) -> list[Problem]:
-    """Solutions are exercises: their metadata, `checks` cell and final check call."""
-    try:
-        solutions = (paths.REPO / "solutions").resolve()
-        if not ipynb.resolve().is_relative_to(solutions):
-            return []
-    except OSError:
+    """Solutions are exercises (solutions/<section>/x.ipynb, or any notebook with a
+    ``metadata.course`` block): their metadata, `checks` cell and final check call."""
+    if "course" not in nb.metadata and ipynb.parent.parent.name != "solutions":
         return []
     from ..grading import spec  # light: no papermill
 
