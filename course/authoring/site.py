@@ -378,7 +378,7 @@ main { max-width: 60rem; padding: 1rem 2.5rem 4rem; min-width: 0; }
 h1, h2, h3 { line-height: 1.25; } a.anchor { margin-left: .4rem; color: #d0d7de; font-size: .8em; }
 p.source { color: #57606a; font-size: 13px; }
 code { background: #eff1f3; padding: .1em .3em; border-radius: 4px; font-size: 90%; }
-pre { background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px; font-size: 13px; line-height: 1.45; }
+pre { tab-size: 4; background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px; font-size: 13px; line-height: 1.45; }
 pre code { background: none; padding: 0; }
 .cell { margin: 1rem 0; } .cell pre.input { border-left: 3px solid #0969da; margin-bottom: .25rem; }
 pre.output { background: #fff; border: 1px solid #d0d7de; margin-top: 0; }
