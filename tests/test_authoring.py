@@ -336,3 +336,17 @@ def test_authoring_commands_teach_the_workflow():
         assert out.returncode == 0 and "example" in out.stdout, command
     out = subprocess.run(COURSE + ["sync", "--help"], capture_output=True, text=True).stdout
     assert "course sync" in out and "course build" in out and "commit" in out
+
+
+def test_a_tag_added_in_the_md_reaches_the_notebook_with_its_outputs(project):
+    ipynb, md = project / "notebooks" / "lesson.ipynb", project / "notebooks" / "lesson.md"
+    before = _cells(ipynb)
+    n = next(i for i, c in enumerate(before) if c.metadata.get("tags") == ["nbval-check-output"])
+    md.write_text(md.read_text().replace(":tags: [nbval-check-output]", ":tags: [nbval-check-output, slow]", 1))
+    _touch_newer(md, ipynb)
+    _, problems = sync.sync_pair(ipynb, md, check=True)
+    assert problems[0].cell == n + 1 and "cell metadata" in problems[0].message and "'slow'" in problems[0].message
+    sync.sync_pair(ipynb, md)
+    after = _cells(ipynb)[n]
+    assert after.metadata["tags"] == ["nbval-check-output", "slow"]
+    assert after.outputs == before[n].outputs and after.id == before[n].id

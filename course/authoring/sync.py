@@ -376,26 +376,35 @@ def _short(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _describe_input_change(md_nb, ipynb_nb, starts: list[int], md: Path) -> Problem:
-    a, b = _inputs(ipynb_nb), _inputs(md_nb)
+def _describe_input_change(md_nb, seen, ipynb_nb, starts: list[int], md: Path) -> Problem:
+    """The first difference between the .md (``md_nb``) and the .ipynb as the .md would show it
+    (``seen``), located by cell number, id and line."""
+    name = md.with_suffix(".ipynb").name
+    a, b = _inputs(seen), _inputs(md_nb)
     for n, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            if x[0] != y[0]:
-                what = f"a {y[0]} cell in the .md, a {x[0]} cell in the .ipynb"
-            else:
-                la, lb = x[1].splitlines(), y[1].splitlines()
-                k = next((i for i, (p, q) in enumerate(zip(la, lb)) if p != q), min(len(la), len(lb)))
-                ours = lb[k] if k < len(lb) else "<end of cell>"
-                theirs = la[k] if k < len(la) else "<end of cell>"
-                what = f"the .md has `{_short(ours)}`, the .ipynb has `{_short(theirs)}`"
-            cell_id = ipynb_nb.cells[n].get("id")
-            line = starts[n] if n < len(starts) else None
-            return Problem(md, f"out of date with {md.with_suffix('.ipynb').name} (id {cell_id}): {what}",
-                           cell=n + 1, line=line)
-    extra = "the .md" if len(b) > len(a) else "the .ipynb"
-    n = min(len(a), len(b))
-    return Problem(md, f"out of date with {md.with_suffix('.ipynb').name}: {extra} has {abs(len(a) - len(b))} more "
-                       f"cell(s) from cell {n + 1} on", cell=n + 1, line=starts[n] if n < len(starts) else None)
+        if x == y and seen.cells[n].metadata == md_nb.cells[n].metadata:
+            continue
+        if x[0] != y[0]:
+            what = f"a {y[0]} cell in the .md, a {x[0]} cell in the .ipynb"
+        elif x[1] != y[1]:
+            la, lb = x[1].splitlines(), y[1].splitlines()
+            k = next((i for i, (p, q) in enumerate(zip(la, lb)) if p != q), min(len(la), len(lb)))
+            ours = lb[k] if k < len(lb) else "<end of cell>"
+            theirs = la[k] if k < len(la) else "<end of cell>"
+            what = f"the .md has `{_short(ours)}`, the .ipynb has `{_short(theirs)}`"
+        else:
+            what = (f"cell metadata: the .md has {dict(md_nb.cells[n].metadata)}, "
+                    f"the .ipynb has {dict(seen.cells[n].metadata)}")
+        cell_id = ipynb_nb.cells[n].get("id") if n < len(ipynb_nb.cells) else "?"
+        return Problem(md, f"out of date with {name} (id {cell_id}): {what}", cell=n + 1,
+                       line=starts[n] if n < len(starts) else None)
+    if len(a) != len(b):
+        extra = "the .md" if len(b) > len(a) else "the .ipynb"
+        n = min(len(a), len(b))
+        return Problem(md, f"out of date with {name}: {extra} has {abs(len(a) - len(b))} more cell(s) from "
+                           f"cell {n + 1} on", cell=n + 1, line=starts[n] if n < len(starts) else None)
+    return Problem(md, f"out of date with {name}: the front matter's `course` block differs: the .md has "
+                       f"{md_nb.metadata.get('course')}, the .ipynb has {seen.metadata.get('course')}", line=1)
 
 
 def _validate_exercise(ipynb: Path, nb) -> list[Problem]:
@@ -449,7 +458,7 @@ def sync_pair(ipynb: Path, md: Path, *, check: bool = False) -> tuple[list[str],
             if not same_inputs:
                 md_newer = md.stat().st_mtime > ipynb.stat().st_mtime
                 if check:
-                    problem = _describe_input_change(md_nb, current, starts, md)
+                    problem = _describe_input_change(md_nb, expected_md_nb, current, starts, md)
                     problem.message += (" — the .md is newer: `course sync` carries it into the .ipynb" if md_newer
                                         else " — the .ipynb is newer: `course sync` rewrites the .md")
                     return [], [problem]
