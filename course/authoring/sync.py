@@ -456,11 +456,15 @@ def sync_pair(ipynb: Path, md: Path, *, check: bool = False) -> tuple[list[str],
                            and [c.metadata for c in expected_md_nb.cells] == [c.metadata for c in md_nb.cells]
                            and expected_md_nb.metadata.get("course") == md_nb.metadata.get("course"))
             if not same_inputs:
-                md_newer = md.stat().st_mtime > ipynb.stat().st_mtime
+                md_time, ipynb_time = md.stat().st_mtime, ipynb.stat().st_mtime
+                md_newer = md_time > ipynb_time
                 if check:
                     problem = _describe_input_change(md_nb, expected_md_nb, current, starts, md)
-                    problem.message += (" — the .md is newer: `course sync` carries it into the .ipynb" if md_newer
-                                        else " — the .ipynb is newer: `course sync` rewrites the .md")
+                    problem.message += (
+                        " — the .md is newer: `course sync` carries it into the .ipynb" if md_newer else
+                        " — the .ipynb is newer: `course sync` rewrites the .md" if ipynb_time > md_time else
+                        " — neither file is newer: `course sync` keeps the .ipynb's version (touch the .md "
+                        "first to keep the .md's)")
                     return [], [problem]
                 if md_newer:
                     source, reason = "md", f"inputs taken from the newer {md.name}"
