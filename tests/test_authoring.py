@@ -49,7 +49,7 @@ def _cells(path: Path):
 def test_every_notebook_is_paired_and_in_sync():
     changes, problems = sync.sync(check=True)
     assert not problems and not changes, "\n".join(map(str, problems)) + "\n".join(changes)
-    for ipynb, md in sync.pairs():
+    for _, md in sync.pairs():
         assert md.exists(), f"{md} missing"
     assert not list((REPO / "exercises").glob("*/*.md")), "exercises/ is generated and never paired"
     assert not (REPO / "tools" / "lessons").exists() and not (REPO / "tools" / "exercises").exists()
@@ -112,7 +112,7 @@ def test_check_names_file_cell_and_line_of_an_out_of_date_pair(project):
     md.write_text(md.read_text().replace("%stop --all", "%stop --all  # edited"))
     out = subprocess.run(COURSE + ["sync", "--check", str(project / "notebooks")], capture_output=True, text=True)
     assert out.returncode == 1
-    line = next(n for n, l in enumerate(md.read_text().splitlines(), 1) if "%stop --all" in l) - 1
+    line = next(n for n, text in enumerate(md.read_text().splitlines(), 1) if "%stop --all" in text) - 1
     last = len(_cells(project / "notebooks" / "lesson.ipynb"))
     assert f"lesson.md:{line}: cell {last}: out of date with lesson.ipynb" in out.stdout, out.stdout
     assert "`%stop --all  # edited`" in out.stdout and "`%stop --all`" in out.stdout
@@ -129,8 +129,8 @@ def test_a_broken_cell_fence_is_named(project, break_it, where):
     ipynb, md = project / "notebooks" / "lesson.ipynb", project / "notebooks" / "lesson.md"
     md.write_text(break_it(md.read_text()))
     lines = md.read_text().splitlines()
-    opened = max(n for n, l in enumerate(lines, 1) if l.startswith("```{code-cell}")
-                 and n < next(k for k, m in enumerate(lines, 1) if where in m))
+    first_line_of_cell = next(k for k, text in enumerate(lines, 1) if where in text)
+    opened = max(n for n, text in enumerate(lines, 1) if text.startswith("```{code-cell}") and n < first_line_of_cell)
     for check in (True, False):
         changes, problems = sync.sync_pair(ipynb, md, check=check)
         assert changes == [] and len(problems) == 1
@@ -154,7 +154,7 @@ def test_an_exercise_without_a_checks_cell_is_named_by_sync_and_build(tmp_path):
     nbformat.write(nb, target)
     changes, problems = sync.sync([target], check=True)
     assert [p.path for p in problems] == [target]
-    assert f"no code cell tagged `checks`" in problems[0].message
+    assert "no code cell tagged `checks`" in problems[0].message
     assert f"cell {checks} defines @test functions: tag it `checks`" in problems[0].message
     with pytest.raises(CourseError, match=rf"{re.escape(str(target))}: no code cell tagged `checks`.*cell {checks} "):
         build.build(check=True, exercises=tmp_path / "exercises", solutions=tmp_path / "solutions")
@@ -200,7 +200,8 @@ def test_opening_and_saving_in_jupyterlab_changes_no_file(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    files = sorted(p for p in tmp_path.rglob("*") if p.suffix in (".ipynb", ".md") and ".ipynb_checkpoints" not in p.parts)
+    files = sorted(p for p in tmp_path.rglob("*")
+                   if p.suffix in (".ipynb", ".md") and ".ipynb_checkpoints" not in p.parts)
     before = {p: p.read_bytes() for p in files}
     manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(
         root_dir=str(tmp_path), pre_save_hook="course.authoring.sync.pre_save_hook")
@@ -249,7 +250,7 @@ def test_lessons_ship_with_their_outputs_and_figures():
         for c in codes:
             assert not any(o.output_type == "error" for o in c.outputs), f"{path}: cell {c.id} stored an error"
             assert not any(a.output_type == b.output_type == "stream" and a.name == b.name
-                           for a, b in zip(c.outputs, c.outputs[1:])), f"{path}: {c.id} chunks not merged"
+                           for a, b in zip(c.outputs, c.outputs[1:], strict=False)), f"{path}: {c.id} chunks not merged"
             if "NBVAL_CHECK_OUTPUT" in c.source:
                 assert c.outputs, f"{path}: cell {c.id} is compared by nbval but has no stored output"
         section = path.parent.name

@@ -74,7 +74,7 @@ def store_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode) ->
     """``nb`` with ``executed``'s outputs, numbered in order, volatile bits normalised."""
     out = copy.deepcopy(nb)
     count = 0
-    for cell, ran in zip(out.cells, executed.cells):
+    for cell, ran in zip(out.cells, executed.cells, strict=True):
         if cell.cell_type != "code":
             continue
         count += 1

@@ -156,7 +156,7 @@ class Renderer:
     def children(self, node: dict) -> str:
         return "".join(self.node(c) for c in node.get("children", []))
 
-    def node(self, n: dict) -> str:  # noqa: C901 - one branch per node type
+    def node(self, n: dict) -> str:  # one branch per node type
         t = n.get("type")
         esc = html.escape
         if t == "text":
@@ -313,13 +313,16 @@ class Renderer:
         for entry, page, body, prev_page, next_page in rendered:
             nav = self.nav(entries, entry["slug"])
             source = page.get("location", "").lstrip("/")
-            downloads = "".join(f' · <a href="{html.escape(self.asset(e["url"]))}" download="{html.escape(e["filename"])}">'
-                                f'download {html.escape(e["filename"])}</a>'
-                                for e in page["frontmatter"].get("exports", []) if e.get("url"))
-            pager = "".join([
-                f'<a class="prev" href="{prev_page["slug"]}.html">← {html.escape(prev_page["title"])}</a>' if prev_page else "",
-                f'<a class="next" href="{next_page["slug"]}.html">{html.escape(next_page["title"])} →</a>' if next_page else "",
-            ])
+            downloads = "".join(
+                f' · <a href="{html.escape(self.asset(e["url"]))}" download="{html.escape(e["filename"])}">'
+                f'download {html.escape(e["filename"])}</a>'
+                for e in page["frontmatter"].get("exports", []) if e.get("url"))
+            pager = ""
+            if prev_page:
+                pager += f'<a class="prev" href="{prev_page["slug"]}.html">← {html.escape(prev_page["title"])}</a>'
+            if next_page:
+                pager += f'<a class="next" href="{next_page["slug"]}.html">{html.escape(next_page["title"])} →</a>'
+
             doc = PAGE.format(title=html.escape(entry["title"]), site=html.escape(title), nav=nav, body=body,
                               source=html.escape(source), downloads=downloads, pager=pager)
             (self.out / f"{entry['slug']}.html").write_text(doc, encoding="utf-8")
@@ -367,7 +370,8 @@ PAGE = """<!doctype html>
 CSS = """
 body { margin: 0; display: flex; font: 16px/1.55 system-ui, sans-serif; color: #1f2328; }
 nav.site { width: 18rem; flex: none; height: 100vh; overflow-y: auto; position: sticky; top: 0;
-           background: #f6f8fa; border-right: 1px solid #d0d7de; padding: 1rem; box-sizing: border-box; font-size: 14px; }
+           background: #f6f8fa; border-right: 1px solid #d0d7de; padding: 1rem; box-sizing: border-box;
+           font-size: 14px; }
 nav.site ul { list-style: none; padding: 0; margin: .5rem 0; }
 nav.site li { margin: .15rem 0; }
 nav.site li.group { margin-top: .9rem; font-weight: 600; color: #57606a; }
@@ -378,7 +382,8 @@ main { max-width: 60rem; padding: 1rem 2.5rem 4rem; min-width: 0; }
 h1, h2, h3 { line-height: 1.25; } a.anchor { margin-left: .4rem; color: #d0d7de; font-size: .8em; }
 p.source { color: #57606a; font-size: 13px; }
 code { background: #eff1f3; padding: .1em .3em; border-radius: 4px; font-size: 90%; }
-pre { tab-size: 4; background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px; font-size: 13px; line-height: 1.45; }
+pre { tab-size: 4; background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px;
+      font-size: 13px; line-height: 1.45; }
 pre code { background: none; padding: 0; }
 .cell { margin: 1rem 0; } .cell pre.input { border-left: 3px solid #0969da; margin-bottom: .25rem; }
 pre.output { background: #fff; border: 1px solid #d0d7de; margin-top: 0; }
@@ -388,7 +393,8 @@ div.output.figure img { max-width: 100%; height: auto; }
 div.table { overflow-x: auto; } table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; vertical-align: top; } th { background: #f6f8fa; }
 blockquote { border-left: 4px solid #d0d7de; margin: 0; padding: 0 1rem; color: #57606a; }
-footer.pager { display: flex; justify-content: space-between; margin-top: 3rem; border-top: 1px solid #d0d7de; padding-top: 1rem; }
+footer.pager { display: flex; justify-content: space-between; margin-top: 3rem; border-top: 1px solid #d0d7de;
+               padding-top: 1rem; }
 """
 
 

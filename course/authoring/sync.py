@@ -212,7 +212,7 @@ def read_md(md: Path) -> tuple[nbformat.NotebookNode, list[int]]:
         raise SyncError(problems)
     try:
         nb = jupytext.reads(text, fmt=TEXT_FORMAT, config=config_for(md))
-    except Exception as exc:  # jupytext's own parse errors: still name the file
+    except Exception as exc:  # noqa: BLE001 - jupytext raises many types; any of them must name the file
         raise SyncError([Problem(md, f"jupytext cannot read it: {exc}")]) from None
     if len(starts) != len(nb.cells):
         starts = []  # our count disagrees with jupytext's: give no line numbers rather than wrong ones
@@ -222,7 +222,7 @@ def read_md(md: Path) -> tuple[nbformat.NotebookNode, list[int]]:
 def read_ipynb(path: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(path, as_version=4)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - bad JSON, bad schema, bad encoding: all named the same way
         raise SyncError([Problem(path, f"not a readable notebook: {exc}")]) from None
 
 
@@ -364,7 +364,7 @@ def merge(text_nb: nbformat.NotebookNode, old: nbformat.NotebookNode, path: Path
 
 def _first_difference(a: str, b: str) -> tuple[int, str, str]:
     la, lb = a.splitlines(), b.splitlines()
-    for n, (x, y) in enumerate(zip(la, lb), 1):
+    for n, (x, y) in enumerate(zip(la, lb, strict=False), 1):
         if x != y:
             return n, x, y
     n = min(len(la), len(lb)) + 1
@@ -381,14 +381,14 @@ def _describe_input_change(md_nb, seen, ipynb_nb, starts: list[int], md: Path) -
     (``seen``), located by cell number, id and line."""
     name = md.with_suffix(".ipynb").name
     a, b = _inputs(seen), _inputs(md_nb)
-    for n, (x, y) in enumerate(zip(a, b)):
+    for n, (x, y) in enumerate(zip(a, b, strict=False)):
         if x == y and seen.cells[n].metadata == md_nb.cells[n].metadata:
             continue
         if x[0] != y[0]:
             what = f"a {y[0]} cell in the .md, a {x[0]} cell in the .ipynb"
         elif x[1] != y[1]:
             la, lb = x[1].splitlines(), y[1].splitlines()
-            k = next((i for i, (p, q) in enumerate(zip(la, lb)) if p != q), min(len(la), len(lb)))
+            k = next((i for i, (p, q) in enumerate(zip(la, lb, strict=False)) if p != q), min(len(la), len(lb)))
             ours = lb[k] if k < len(lb) else "<end of cell>"
             theirs = la[k] if k < len(la) else "<end of cell>"
             what = f"the .md has `{_short(ours)}`, the .ipynb has `{_short(theirs)}`"

@@ -4,6 +4,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for `course`
 
-from course.authoring.site import main  # noqa: E402
+from course.authoring.site import main
 
 sys.exit(main())
