@@ -59,7 +59,8 @@ def register(sub) -> None:
         epilog="examples:\n"
                "  course refresh notebooks/03-go/02-goroutines.ipynb\n"
                "  course refresh notebooks/06-worker-threads   # a section\n"
-               "  course refresh                               # every lesson (about 3 minutes on 2 idle cores)\n\n" + WORKFLOW)
+               "  course refresh                               # every lesson (3 minutes on 2 idle cores)\n\n"
+               + WORKFLOW)
     p.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: notebooks/)")
     p.add_argument("--timeout", type=float, default=600, help="seconds a cell may run (default 600)")
     p.set_defaults(func=_lazy("refresh", "cmd_refresh"))
