@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup lab test bench doctor clean
+.PHONY: setup lab test site bench doctor clean
 
 setup: $(VENV)/.installed
 	$(BIN)/course setup
@@ -20,10 +20,16 @@ $(VENV)/.installed: pyproject.toml
 lab: setup
 	$(BIN)/course lab
 
-# Unit and integration tests, then every notebook under nbval (exceptions fail a cell;
-# outputs are compared only in cells marked NBVAL_CHECK_OUTPUT).
+# Every notebook in sync with its .md (names the file and cell otherwise), then unit and
+# integration tests, then every notebook under nbval (exceptions fail a cell; outputs are
+# compared only in cells marked NBVAL_CHECK_OUTPUT).
 test: setup
+	$(BIN)/course sync --check
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --durations=15
+
+# The course as a static HTML site, built with Jupyter Book 2 (myst.yml): _build/html/index.html
+site: setup
+	$(BIN)/course site
 
 bench: setup
 	$(BIN)/python benchmarks/magics.py
@@ -35,4 +41,4 @@ doctor: $(VENV)/.installed
 	$(BIN)/course doctor
 
 clean:
-	rm -rf $(VENV) .course course/projects/node/node_modules course/projects/java/classpath.txt
+	rm -rf $(VENV) .course _build course/projects/node/node_modules course/projects/java/classpath.txt

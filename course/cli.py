@@ -23,8 +23,11 @@ Start here:
   course new DIR -f NAME start a capstone from a starter (express, nestjs, fastify, django,
                          fastapi, flask, gin, spring)
 
-For instructors:
+For instructors (edit in JupyterLab or the .md, then sync, build, commit):
+  course sync [--check]  pair each notebook with its MyST .md; stable ids and metadata
+  course refresh [PATH]  re-run lessons and store their outputs and figures
   course build [--check] generate exercises/ from solutions/
+  course site            the course as a static HTML site (Jupyter Book 2)
   course grade SUB...    grade submissions in a sandbox; reports in JSON, Gradescope, JUnit,
                          CSV and HTML
 """
@@ -56,7 +59,9 @@ def cmd_setup(args) -> int:
 def cmd_lab(args) -> int:
     """Exec JupyterLab rooted at the repository, opening the index notebook."""
     index = "notebooks/index.ipynb"
-    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={paths.REPO}", index]
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={paths.REPO}", index,
+            # saving keeps the course's pinned kernel metadata (course sync), whatever Python runs here
+            "--ContentsManager.pre_save_hook=course.authoring.sync.pre_save_hook"]
     if args.no_browser:
         argv.append("--no-browser")
     if args.port:
@@ -98,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_lab)
 
     from . import scaffold
+    from .authoring import commands as authoring_commands
     from .checklist import cli as checklist_cli
     from .grading import commands as grading_commands
 
@@ -105,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold.register(sub)
     grading_commands.register_build(sub)
     grading_commands.register_grade(sub)
+    authoring_commands.register(sub)
     return parser
 
 

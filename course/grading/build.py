@@ -25,13 +25,14 @@ def exercise_notebook(path: Path) -> str:
     nb = nbformat.read(path, as_version=4)
     spec.from_notebook(path, nb)  # validates metadata, checks cell, final check call
     out = copy.deepcopy(nb)
-    for index, cell in enumerate(out.cells):
+    for number, cell in enumerate(out.cells, 1):
         if cell.cell_type == "code":
-            cell.source, _, _ = transform(cell.source, where=f"{path}: cell {index}")
+            cell.source, _, _ = transform(cell.source, where=f"{path}: cell {number} (id {cell.get('id')})")
             cell.outputs = []
             cell.execution_count = None
         cell.metadata.pop("execution", None)
     out.metadata.pop("papermill", None)
+    out.metadata.pop("jupytext", None)  # solutions are paired with a .md; learners' notebooks are not
     return nbformat.writes(out) + "\n"
 
 

@@ -99,10 +99,14 @@ def from_notebook(path: Path, nb=None) -> Exercise:
         raise CourseError(f"{where}: unknown checklist ids {unknown}; known: {', '.join(ITEM_IDS)}")
     codes = [c for c in nb.cells if c.cell_type == "code"]
     if not any("checks" in c.metadata.get("tags", []) for c in codes):
-        raise CourseError(f"{where}: no code cell tagged `checks` (where the exercise's @test functions live)")
+        likely = next((n for n, c in enumerate(nb.cells, 1) if c.cell_type == "code" and "@test(" in c.source), None)
+        hint = (f"cell {likely} defines @test functions: tag it `checks` (in the .md: `:tags: [checks]` "
+                f"under its ```{{code-cell}} line)" if likely else "add one with the exercise's @test functions")
+        raise CourseError(f"{where}: no code cell tagged `checks` (where the exercise's @test functions live); {hint}")
     calls = CHECK_CALL.findall(codes[-1].source) if codes else []
     if calls != [meta["id"]]:
-        raise CourseError(f"{where}: the last code cell must call course.check({meta['id']!r})")
+        last = max((n for n, c in enumerate(nb.cells, 1) if c.cell_type == "code"), default=0)
+        raise CourseError(f"{where}: cell {last}, the last code cell, must call course.check({meta['id']!r})")
     return Exercise(meta["id"], meta["title"], meta["section"], meta["language"], meta.get("framework"),
                     tuple(meta["checklist"]), float(meta["points"]), tuple(meta["files"]), path)
 
