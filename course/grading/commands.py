@@ -46,6 +46,7 @@ def register_grade(sub) -> None:
                     "own; memory, process and disk limits. Where no sandbox can be made, grading stops "
                     "before running anything and says how to fix it.",
         epilog="examples:\n  course grade submissions/* --jobs 2 --out grades\n"
+               "  course grade submissions/* --scheduler tcp://grading-host:8786\n"
                "  course grade alice/ bob/ --format json,csv,html\n\n"
                "outputs per learner: results.json (Exercism v3 + scores + checklist tags), gradescope.json, "
                "junit.xml;\nfor the class: gradebook.csv, report.html (learners × checklist items), summary.json\n\n"
@@ -53,7 +54,11 @@ def register_grade(sub) -> None:
                "input\n(or no sandbox possible); 3 when the grader itself failed on some notebook (a crash, "
                "checks that\nwould not load) — the reports are written either way")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
-    p.add_argument("--jobs", "-j", type=int, default=2, help="parallel worker processes (default 2)")
+    p.add_argument("--jobs", "-j", type=int, default=2,
+                   help="worker processes of the embedded Dask cluster (default 2)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="grade on an existing Dask cluster instead (`dask scheduler` + `dask worker` on other "
+                        "machines, each with this course installed; or a dask-gateway cluster's scheduler address)")
     p.add_argument("--out", "-o", default="grades", help="output folder (default ./grades)")
     p.add_argument("--format", default=",".join(FORMATS),
                    help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
