@@ -20,11 +20,12 @@ $(VENV)/.installed: pyproject.toml
 lab: setup
 	$(BIN)/course lab
 
-# Every notebook in sync with its .md (names the file and cell otherwise), then unit and
-# integration tests, then every notebook under nbval (exceptions fail a cell; outputs are
-# compared only in cells marked NBVAL_CHECK_OUTPUT).
+# Every notebook in sync with its .md (names the file and cell otherwise), lint (ruff, configured
+# in pyproject.toml), then unit and integration tests, then every notebook under nbval (exceptions
+# fail a cell; outputs are compared only in cells marked NBVAL_CHECK_OUTPUT).
 test: setup
 	$(BIN)/course sync --check
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --durations=15
 
 # The course as a static HTML site, built with Jupyter Book 2 (myst.yml): _build/html/index.html

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course.checklist import engine  # noqa: E402
-from course.checklist.app import AppProcess, load_spec, prepare  # noqa: E402
-from course.checklist.database import EmbeddedPostgres  # noqa: E402
-from course.checklist.model import Target  # noqa: E402
+from course.checklist import engine
+from course.checklist.app import AppProcess, load_spec, prepare
+from course.checklist.database import EmbeddedPostgres
+from course.checklist.model import Target
 
 TARGET_S = 8.0
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course.grading import grade, spec  # noqa: E402
+from course.grading import grade, spec
 
 EXERCISE = "node-express-user-lookup"
 
@@ -40,7 +40,7 @@ def main() -> int:
                              progress=False, formats=("json",))
         wall = time.monotonic() - start
     work = report["work_s"]
-    per_notebook = [ex_["work_s"] for l in report["learners"] for ex_ in l["exercises"]]
+    per_notebook = [ex_["work_s"] for learner in report["learners"] for ex_ in learner["exercises"]]
     print(f"{args.submissions} submissions of {EXERCISE}, --jobs {args.jobs}")
     print(f"total wall time        {wall:8.1f} s")
     print(f"work inside submissions {work:7.1f} s (median {sorted(per_notebook)[len(per_notebook) // 2]:.1f} s each)")

@@ -83,7 +83,7 @@ def run_cell(magic: str, language: str, line: str, cell: str) -> servers.Server 
     try:
         argv = shlex.split(line)
     except ValueError as exc:
-        raise UsageError(f"cannot parse options: {exc}\n\n{_usage(magic, runner.label)}")
+        raise UsageError(f"cannot parse options: {exc}\n\n{_usage(magic, runner.label)}") from None
     opts = _cell_parser(magic, runner.label).parse_args(argv)
     if getattr(opts, "typecheck", False):
         runner = runners.TypeScriptRunner(typecheck=True)

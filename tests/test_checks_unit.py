@@ -579,9 +579,9 @@ def test_compression(serve):
 
 def test_cors(serve):
     assert_passes(cors.check(serve()[1]))
-    result = assert_fails(cors.check(serve(cors="reflect")[1]),
-                          "Origin: https://evil.example got Access-Control-Allow-Origin: "
-                          "https://evil.example with credentials", "Origin: null")
+    assert_fails(cors.check(serve(cors="reflect")[1]),
+                 "Origin: https://evil.example got Access-Control-Allow-Origin: "
+                 "https://evil.example with credentials", "Origin: null")
 
 
 def test_rate_limiting(serve):
@@ -767,7 +767,7 @@ def test_phase_one_checks_pass_concurrently_and_quickly(serve, monkeypatch):
                for n, item_id in enumerate(concurrent)}
     started = time.monotonic()
     with ThreadPoolExecutor(len(concurrent)) as pool:
-        results = dict(zip(concurrent, pool.map(lambda i: CHECKS[i](targets[i]), concurrent)))
+        results = dict(zip(concurrent, pool.map(lambda i: CHECKS[i](targets[i]), concurrent), strict=True))
     elapsed = time.monotonic() - started
     failed = {i: r.message for i, r in results.items() if r.status != "pass"}
     assert not failed

@@ -29,13 +29,15 @@ def test_solution_block_becomes_a_stub_in_the_cells_language():
 
 
 def test_hidden_tests_disappear():
-    source = "@test('a')\ndef a(ctx): pass\n### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS"
+    source = ("@test('a')\ndef a(ctx): pass\n"
+              "### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS")
     out, _, had_hidden = markers.transform(source)
     assert had_hidden and "secret" not in out and "def a" in out
 
 
 @pytest.mark.parametrize("source, message", [
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: `### BEGIN SOLUTION` inside the `### BEGIN SOLUTION` block opened on line 1"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+     "line 2: `### BEGIN SOLUTION` inside the `### BEGIN SOLUTION` block opened on line 1"),
     ("x = 1\n### BEGIN HIDDEN TESTS\ny = 2", "line 2: `### BEGIN HIDDEN TESTS` is never closed"),
     ("### END SOLUTION", "line 1: `### END SOLUTION` without a matching BEGIN"),
     ("### BEGIN SOLUTION\n### END HIDDEN TESTS", "line 2: `### END HIDDEN TESTS` closes the `### BEGIN SOLUTION`"),

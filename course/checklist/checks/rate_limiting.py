@@ -30,7 +30,8 @@ from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
 
 ITEM_ID = "rate-limiting"
-PATH = "/api/slow?ms=0"  # rate-limited like every /api route, but no database: the burst measures the limiter, not the pool
+# rate-limited like every /api route, but no database: the burst measures the limiter, not the pool
+PATH = "/api/slow?ms=0"
 RECOVERY_MARGIN_S = 0.3
 HEADER_PREFIXES = ("ratelimit", "x-ratelimit", "x-rate-limit")
 MAX_WAVE = 100  # concurrent requests per wave at most
