@@ -90,7 +90,10 @@ def test_every_exercise_has_metadata_and_checks():
         assert tests, f"{ex.id} declares no tests"
         assert any(t.hidden for t in tests) == ("BEGIN HIDDEN TESTS" in ex.solution.read_text()), ex.id
         assert sum(t.points for t in tests) == ex.points, f"{ex.id}: points in metadata ≠ sum of its tests"
-        assert ex.files and ex.checklist is not None
+        assert ex.files, f"{ex.id} names no files the learner edits"
+        # the report's checklist columns come from the tests' tags: metadata and tags must agree
+        tagged = {item for t in tests for item in t.checklist}
+        assert tagged == set(ex.checklist), f"{ex.id}: metadata checklist {ex.checklist} ≠ tests' tags {tagged}"
 
 
 def test_metadata_errors_are_clear(tmp_path):
