@@ -159,7 +159,7 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
                 prepared.steps.append(f"npm run build ({took:.1f} s)")
 
     if (app_dir / "go.mod").is_file():
-        from ..runners.go import go_env
+        from ...runners.go import go_env
 
         prepared.cwd = _build_in_copy(
             app_dir, cache / "go-src", stamp_name="go-build", output="app", keep=(), say=say,
