@@ -11,6 +11,7 @@ the line and writes the help, so ``%%node?`` shows the real usage.
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import Callable
 
@@ -56,7 +57,9 @@ def parse(magic_func: Callable, line: str) -> argparse.Namespace:
     """Parse ``line`` with ``magic_func``'s declared options; mistakes raise our
     :class:`UsageError` (one line in the notebook, usage included), never a traceback."""
     try:
-        return magic_arguments.parse_argstring(magic_func, line)
+        # shell words, as a terminal splits them: --env "KEY=two words" is one argument, unquoted
+        # (IPython's own arg_split keeps the quotes on POSIX)
+        return magic_func.parser.parse_args(shlex.split(line))
     except (IPythonUsageError, ValueError) as exc:  # ValueError: unbalanced quotes
         raise UsageError(f"{exc}\n\n{usage(magic_func)}") from None
 

@@ -48,6 +48,14 @@ def test_mistakes_raise_usage_errors_with_the_usage(line, message):
     assert message in text and "usage: %%node [--serve NAME]" in text
 
 
+def test_values_are_shell_words():
+    """Quotes group words and are removed, as in a terminal (the Java lessons pass JVM flags so)."""
+    opts = magics.parse(magics.CourseMagics.java, '--env "JAVA_TOOL_OPTIONS=-Xshare:auto -XX:+UseSerialGC" '
+                                                  "--save 'work/My App.java'")
+    assert opts.env == ["JAVA_TOOL_OPTIONS=-Xshare:auto -XX:+UseSerialGC"] and opts.save == "work/My App.java"
+    assert magics.parse_env(opts.env) == {"JAVA_TOOL_OPTIONS": "-Xshare:auto -XX:+UseSerialGC"}
+
+
 def test_options_parse_to_their_types():
     opts = magics.parse(magics.CourseMagics.ts, "--typecheck --serve api --env A=1 --env B=2 --timeout 2.5 --port 8080")
     assert (opts.typecheck, opts.serve, opts.env, opts.timeout, opts.port) == (True, "api", ["A=1", "B=2"], 2.5, 8080)
