@@ -114,7 +114,7 @@ def _wait_backends_gone(p: Probe) -> list[int]:
         remaining = list(p.target.db.backends())
         if not remaining or time.monotonic() > deadline:
             return remaining
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def _sleep_until(moment: float) -> None:

@@ -25,6 +25,7 @@ PROBE_TIMEOUT_S = 1.0  # Kubernetes timeoutSeconds default
 SWITCH_WITHIN_S = 5.0  # readiness must follow the database within this
 HEALTHY = {"ok", "pass", "up"}
 HIT_LANES = 10  # concurrent liveness hits
+POLL_EVERY_S = 0.05  # between readiness polls (each may take the app's own readiness timeout)
 
 
 def check(target: Target) -> Result:
@@ -90,4 +91,4 @@ def _poll(p: Probe, path: str, done) -> Exchange:
         ex = p.get(path, timeout=max(0.5, min(3.0, remaining)))
         if done(ex) or time.monotonic() >= deadline:
             return ex
-        time.sleep(0.15)
+        time.sleep(POLL_EVERY_S)
