@@ -24,20 +24,28 @@ PACKAGE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backend-lab"
 
 
+def _installed(package: Path) -> bool:
+    """Installed by pip (not editable): the package sits in a site-packages folder."""
+    return any(part in ("site-packages", "dist-packages") for part in package.parts)
+
+
 def _checkout(package: Path) -> Path | None:
-    """The course repository this package is the source tree of, if it is one."""
+    """The course repository this package is the source tree of, if it is one (and visible:
+    the grading sandbox binds only the package, so there it is None)."""
     root = package.parent
-    if (root / "pyproject.toml").is_file() and (root / "solutions").is_dir() and (root / "course") == package:
+    if (not _installed(package) and (root / "pyproject.toml").is_file() and (root / "solutions").is_dir()
+            and (root / "course") == package):
         return root
     return None
 
 
+INSTALLED = _installed(PACKAGE)
 CHECKOUT = _checkout(PACKAGE)
 REPO = CHECKOUT if CHECKOUT is not None else PACKAGE.parent  # prefer CHECKOUT / require_checkout()
 DATA = importlib.resources.files("course")  # the package's own files, wherever it is installed
 # The npm/Go/Maven projects cells import from: in the repository, or a copy in the user cache
 # (``course setup`` makes it) when the package is installed and must stay read-only.
-PROJECTS = PACKAGE / "projects" if CHECKOUT is not None else CACHE / "projects"
+PROJECTS = CACHE / "projects" if INSTALLED else PACKAGE / "projects"
 NODE_PROJECT = PROJECTS / "node"
 GO_PROJECT = PROJECTS / "go"
 JAVA_PROJECT = PROJECTS / "java"
@@ -51,7 +59,7 @@ def sync_projects() -> list[Path]:
     transpile.cjs, ...) to :data:`PROJECTS` in the user cache, where ``course setup`` installs
     their dependencies. Copies only what changed; returns what it wrote. In the repository
     the projects are used in place: nothing to do."""
-    if CHECKOUT is not None:
+    if not INSTALLED:
         return []
     written = []
     with importlib.resources.as_file(DATA / "projects") as source:
