@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course import toolchains  # noqa: E402
-from course.checklist import engine  # noqa: E402
-from course.checklist.app import AppProcess, app_cache_dir, load_spec, prepare  # noqa: E402
-from course.checklist.database import EmbeddedPostgres  # noqa: E402
-from course.checklist.model import Target  # noqa: E402
+from course import toolchains
+from course.checklist import engine
+from course.checklist.app import AppProcess, app_cache_dir, load_spec, prepare
+from course.checklist.database import EmbeddedPostgres
+from course.checklist.model import Target
 
 ROOT = Path(__file__).resolve().parent.parent / "solutions" / "capstone"
 LANG = {"express": "node", "fastify": "node", "nestjs": "node", "fastapi": "python", "flask": "python",
@@ -55,7 +55,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("frameworks", nargs="*", default=list(LANG))
     args = ap.parse_args()
-    print(f"{'framework':<10} {'build (s)':>10} {'ready (s)':>10} {'check (s)':>10}  items  ready < {READY_TARGET_S:g} s")
+    print(f"{'framework':<10} {'build (s)':>10} {'ready (s)':>10} {'check (s)':>10}  "
+          f"items  ready < {READY_TARGET_S:g} s")
     with EmbeddedPostgres() as server:
         for name in args.frameworks:
             if not toolchains.available(LANG[name]) or not (ROOT / name / "Procfile").exists():

@@ -28,10 +28,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from jupyter_client.manager import KernelManager  # noqa: E402
+from jupyter_client.manager import KernelManager
 
-from course import runners, toolchains  # noqa: E402
-from helpers import MAGIC, PROGRAMS  # noqa: E402
+from course import runners, toolchains
+from helpers import MAGIC, PROGRAMS
 
 LANGS = ["node", "go", "java", "typescript", "python"]
 

@@ -59,7 +59,8 @@ def cmd_setup(args) -> int:
 def cmd_lab(args) -> int:
     """Exec JupyterLab rooted at the repository, opening the index notebook."""
     index = "notebooks/index.ipynb"
-    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={paths.REPO}", index,
+    repo = paths.require_checkout("`course lab`")
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={repo}", index,
             # saving keeps the course's pinned kernel metadata (course sync), whatever Python runs here
             "--ContentsManager.pre_save_hook=course.authoring.sync.pre_save_hook"]
     if args.no_browser:
@@ -69,7 +70,7 @@ def cmd_lab(args) -> int:
     if os.geteuid() == 0:  # containers, Binder-like images and CI run as root; Jupyter refuses without this
         argv.append("--allow-root")
     argv += args.jupyter_args
-    os.chdir(paths.REPO)
+    os.chdir(repo)
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
 

@@ -1,5 +1,9 @@
 """``course setup``: install what cells import — npm packages, Go modules, Maven jars.
 
+In the course's repository they go into ``course/projects``; from an installed package,
+into a copy of those projects in the user cache (:func:`paths.sync_projects`), so the
+package itself is never written to.
+
 Each step is skipped when its inputs (lockfile, go.sum, pom.xml) are unchanged since it
 last succeeded *and* its outputs still exist, so a second ``make setup`` takes a
 second or two. A missing toolchain skips that language with the install hint; the
@@ -18,7 +22,7 @@ from typing import Callable
 from . import paths, procs, toolchains
 from .runners.go import GO_ENV
 
-STAMPS = paths.REPO / ".course" / "setup"
+STAMPS = paths.state_dir() / "setup"
 
 
 @dataclasses.dataclass
@@ -78,6 +82,8 @@ STEPS = [
 def run(force: bool = False, log: Callable[[str], None] = print) -> int:
     """Run every step that is out of date. Returns 0, or 1 if a step failed."""
     STAMPS.mkdir(parents=True, exist_ok=True)
+    if paths.sync_projects():  # an installed package works on a copy in the user cache
+        log(f"✓ project files copied to {paths.PROJECTS}")
     failed = 0
     for step in STEPS:
         key = step.language

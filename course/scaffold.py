@@ -8,6 +8,7 @@ Python).
 from __future__ import annotations
 
 import argparse
+import importlib.resources
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ FRAMEWORKS = {  # framework -> language, in the seed's order
     "gin": "go", "spring": "java",
 }
 LANGUAGE_DEFAULTS = {"node": "express", "python": "fastapi", "go": "gin", "java": "spring"}
-STARTERS = paths.PACKAGE / "starters"
+STARTERS = paths.DATA / "starters"
 IGNORE = shutil.ignore_patterns("node_modules", "target", ".venv", "__pycache__", "dist")
 
 
@@ -52,16 +53,16 @@ def resolve(framework: str | None, language: str | None) -> str:
 def new(dest: str | Path, *, framework: str | None = None, language: str | None = None) -> tuple[str, Path]:
     """Write the starter for ``framework`` into ``dest`` (absent or empty)."""
     name = resolve(framework, language)
-    source = STARTERS / name
-    if not (source / "Procfile").is_file():
-        raise CourseError(f"the {name} starter is missing from this installation ({source})")
     dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise CourseError(f"{dest} already exists and is not empty: choose a new folder "
-                          f"(course new never overwrites your files)")
-    if dest.exists():
-        dest.rmdir()
-    shutil.copytree(source, dest, ignore=IGNORE)
+    with importlib.resources.as_file(STARTERS / name) as source:  # package data, wherever installed
+        if not (source / "Procfile").is_file():
+            raise CourseError(f"the {name} starter is missing from this installation ({source})")
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise CourseError(f"{dest} already exists and is not empty: choose a new folder "
+                              f"(course new never overwrites your files)")
+        if dest.exists():
+            dest.rmdir()
+        shutil.copytree(source, dest, ignore=IGNORE)
     return name, dest
 
 

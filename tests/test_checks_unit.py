@@ -393,6 +393,14 @@ def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """http.server with the accept backlog of a real framework (Node 511, uvicorn 2048): with the
+    default of 5, the 31 connections of a rate-limiting burst overflow it and wait for SYN retries."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+
 @pytest.fixture
 def serve():
     """serve(**overrides) -> (app, Target); servers are shut down after the test."""
@@ -400,8 +408,7 @@ def serve():
 
     def start(client_ip: str = "127.0.0.10", proc=ALIVE, **overrides) -> tuple[App, Target]:
         app = App(**overrides)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(app))
-        server.daemon_threads = True
+        server = Server(("127.0.0.1", 0), _handler_for(app))
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         port = server.server_address[1]
@@ -579,9 +586,9 @@ def test_compression(serve):
 
 def test_cors(serve):
     assert_passes(cors.check(serve()[1]))
-    result = assert_fails(cors.check(serve(cors="reflect")[1]),
-                          "Origin: https://evil.example got Access-Control-Allow-Origin: "
-                          "https://evil.example with credentials", "Origin: null")
+    assert_fails(cors.check(serve(cors="reflect")[1]),
+                 "Origin: https://evil.example got Access-Control-Allow-Origin: "
+                 "https://evil.example with credentials", "Origin: null")
 
 
 def test_rate_limiting(serve):
@@ -759,16 +766,13 @@ def test_graceful_shutdown_fails_when_sigterm_is_ignored(shutdown_target):
 
 
 # --- the engine's phase 1: everything concurrently ----------------------------------------
-def test_phase_one_checks_pass_concurrently_and_quickly(serve, monkeypatch):
+def test_phase_one_checks_pass_concurrently(serve, monkeypatch):
     monkeypatch.setattr(logs, "FLUSH_WAIT_S", 1.0)
     app, target = serve()
     concurrent = [i for i in items.ITEM_IDS if i not in ("health-check", "graceful-shutdown")]
     targets = {item_id: dataclasses.replace(target, client_ip=f"127.0.0.{10 + n}")
                for n, item_id in enumerate(concurrent)}
-    started = time.monotonic()
     with ThreadPoolExecutor(len(concurrent)) as pool:
-        results = dict(zip(concurrent, pool.map(lambda i: CHECKS[i](targets[i]), concurrent)))
-    elapsed = time.monotonic() - started
+        results = dict(zip(concurrent, pool.map(lambda i: CHECKS[i](targets[i]), concurrent), strict=True))
     failed = {i: r.message for i, r in results.items() if r.status != "pass"}
-    assert not failed
-    assert elapsed < 5.0, {i: r.duration_s for i, r in results.items()}
+    assert not failed  # speed is measured by benchmarks/check.py, never asserted here

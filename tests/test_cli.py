@@ -56,8 +56,8 @@ def test_setup_is_idempotent_and_quick_when_done():
     assert out.returncode == 0, out.stdout + out.stderr
     again = subprocess.run(COURSE + ["setup"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert again.returncode == 0
-    lines = [l for l in again.stdout.splitlines() if l.strip()]
-    assert all("up to date" in l or "skipped" in l for l in lines), again.stdout
+    lines = [line for line in again.stdout.splitlines() if line.strip()]
+    assert lines and all("up to date" in line or "skipped" in line for line in lines), again.stdout
 
 
 def test_course_lab_serves_jupyterlab_with_the_index(tmp_path):

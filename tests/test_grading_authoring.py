@@ -29,13 +29,15 @@ def test_solution_block_becomes_a_stub_in_the_cells_language():
 
 
 def test_hidden_tests_disappear():
-    source = "@test('a')\ndef a(ctx): pass\n### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS"
+    source = ("@test('a')\ndef a(ctx): pass\n"
+              "### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS")
     out, _, had_hidden = markers.transform(source)
     assert had_hidden and "secret" not in out and "def a" in out
 
 
 @pytest.mark.parametrize("source, message", [
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: `### BEGIN SOLUTION` inside the `### BEGIN SOLUTION` block opened on line 1"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+     "line 2: `### BEGIN SOLUTION` inside the `### BEGIN SOLUTION` block opened on line 1"),
     ("x = 1\n### BEGIN HIDDEN TESTS\ny = 2", "line 2: `### BEGIN HIDDEN TESTS` is never closed"),
     ("### END SOLUTION", "line 1: `### END SOLUTION` without a matching BEGIN"),
     ("### BEGIN SOLUTION\n### END HIDDEN TESTS", "line 2: `### END HIDDEN TESTS` closes the `### BEGIN SOLUTION`"),
@@ -88,7 +90,10 @@ def test_every_exercise_has_metadata_and_checks():
         assert tests, f"{ex.id} declares no tests"
         assert any(t.hidden for t in tests) == ("BEGIN HIDDEN TESTS" in ex.solution.read_text()), ex.id
         assert sum(t.points for t in tests) == ex.points, f"{ex.id}: points in metadata ≠ sum of its tests"
-        assert ex.files and ex.checklist is not None
+        assert ex.files, f"{ex.id} names no files the learner edits"
+        # the report's checklist columns come from the tests' tags: metadata and tags must agree
+        tagged = {item for t in tests for item in t.checklist}
+        assert tagged == set(ex.checklist), f"{ex.id}: metadata checklist {ex.checklist} ≠ tests' tags {tagged}"
 
 
 def test_metadata_errors_are_clear(tmp_path):

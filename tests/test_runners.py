@@ -76,7 +76,8 @@ def test_flood_of_output_is_truncated_and_bounded():
 
 
 def test_grandchildren_die_with_the_snippet():
-    source = "import subprocess, time\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid, flush=True)\ntime.sleep(300)"
+    source = ("import subprocess, time\np = subprocess.Popen(['sleep', '300'])\n"
+              "print(p.pid, flush=True)\ntime.sleep(300)")
     with pytest.raises(SnippetTimeout):
         runners.run_snippet(runners.get("python"), source, timeout=1.5, echo=None)
     # the sleep was in the snippet's process group: it must be gone

@@ -51,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="use this PostgreSQL server (needs CREATEDB; default: $DATABASE_URL, else an "
                         "embedded server started for the run). A database is created per run and dropped after.")
     p.add_argument("--timeout", type=float, default=engine.START_TIMEOUT, metavar="SECONDS",
-                   help=f"how long the app may take to answer GET /health after start (default {engine.START_TIMEOUT:.0f})")
+                   help="how long the app may take to answer GET /health after start "
+                        f"(default {engine.START_TIMEOUT:.0f})")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show the request and response that decided each failure")
     p.set_defaults(func=run)

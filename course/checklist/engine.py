@@ -5,8 +5,10 @@ The order of events is fixed by what the checks do to the app:
 1. every check that only sends requests runs concurrently, each with its own
    loopback source address (127.0.0.10, .11, …) so that per-client rate limits of
    one check never eat into another's budget;
-2. ``health-check`` runs alone, because it makes the database unreachable for a
-   moment and every other check would see errors meanwhile;
+2. ``health-check`` runs with them, but before it makes the database unreachable it
+   waits (``Target.wait_for_quiet_database``) until every check that uses the database
+   has finished; the ones that never touch it (``DATABASE_FREE``: rate-limiting mostly
+   waits out its window) carry on through the outage;
 3. ``graceful-shutdown`` runs last and alone, because it sends SIGTERM.
 
 A check that raises becomes an ``error`` item; it never ends the run. Whatever
@@ -18,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -30,7 +33,9 @@ from .model import Item, Result, Target
 Check = Callable[[Target], Result]
 Progress = Callable[[str], None]
 
-EXCLUSIVE = ("health-check",)  # run alone, after the concurrent phase
+OUTAGE = "health-check"  # takes the database away once no other check needs it
+EXCLUSIVE = (OUTAGE,)  # kept for callers that label phases
+DATABASE_FREE = ("error-handling", "rate-limiting")  # their requests never reach the database
 LAST = "graceful-shutdown"  # runs alone, at the very end; it stops the app
 CHECK_TIMEOUT = 90.0  # a check still running after this is reported as an error
 FIRST_CLIENT_IP = 10  # checks use 127.0.0.10, 127.0.0.11, …
@@ -135,28 +140,34 @@ def run_checks(items: Sequence[Item], checks: Mapping[str, Check], target: Targe
     say = progress or (lambda _m: None)
     targets = {it.id: dataclasses.replace(target, client_ip=f"127.0.0.{FIRST_CLIENT_IP + n}")
                for n, it in enumerate(items)}
-    concurrent_items = [it for it in items if it.id not in EXCLUSIVE and it.id != LAST]
-    serial_items = [it for it in items if it.id in EXCLUSIVE] + [it for it in items if it.id == LAST]
+    concurrent_items = [it for it in items if it.id != LAST]
     results: dict[str, Result] = {}
 
     if concurrent_items:
+        # health-check starts with the others, does what needs no outage, then waits for this
+        quiet = threading.Event()
+        for it in concurrent_items:
+            if it.id == OUTAGE:
+                targets[it.id] = dataclasses.replace(targets[it.id], database_quiet=quiet)
         say(f"checking {len(concurrent_items)} item(s) concurrently…")
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(concurrent_items),
-                                                     thread_name_prefix="check")
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(concurrent_items), thread_name_prefix="check")
         try:
-            futures = {pool.submit(run_check, it, checks.get(it.id), targets[it.id]): it
-                       for it in concurrent_items}
+            futures = {pool.submit(run_check, it, checks.get(it.id), targets[it.id]): it for it in concurrent_items}
+            db_users = [f for f, it in futures.items() if it.id != OUTAGE and it.id not in DATABASE_FREE]
+            concurrent.futures.wait(db_users, timeout=check_timeout)  # a hung one is reported below
+            quiet.set()
             done, pending = concurrent.futures.wait(futures, timeout=check_timeout)
             for fut in done:
-                results[futures[fut].id] = fut.result()
+                results[futures[fut].id] = fut.result()  # re-raises KeyboardInterrupt from a check
             for fut in pending:
                 it = futures[fut]
                 results[it.id] = _error(it, f"the check did not finish within {check_timeout:.0f} s",
                                         check_timeout)
         finally:
+            quiet.set()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    for it in serial_items:  # in this thread: Ctrl-C reaches us directly
+    for it in (it for it in items if it.id == LAST):  # in this thread: Ctrl-C reaches us directly
         say(f"checking {it.id}…")
         results[it.id] = run_check(it, checks.get(it.id), targets[it.id])
     return [results[it.id] for it in items]

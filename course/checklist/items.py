@@ -7,13 +7,13 @@ saved reports refer to them), and loading fails loudly if the YAML drifts from i
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import importlib.resources
 
 import yaml
 
 from course.checklist.model import Item
 
-ITEMS_FILE = Path(__file__).with_name("items.yaml")
+ITEMS_FILE = importlib.resources.files("course.checklist") / "items.yaml"  # package data, wherever installed
 
 ITEM_IDS: tuple[str, ...] = (
     "error-handling",

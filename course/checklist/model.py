@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import threading
 from typing import Any, Protocol
 
 STATUSES = ("pass", "fail", "error", "skip")
@@ -96,6 +97,13 @@ class Target:
     logs: LogCapture
     db: AppDatabase
     client_ip: str = "127.0.0.1"  # loopback source address this check should use
+    # Set by the engine once no other check needs the database. A check that takes the
+    # database away calls wait_for_quiet_database() first (None: nothing else runs).
+    database_quiet: threading.Event | None = None
+
+    def wait_for_quiet_database(self, timeout: float = 90.0) -> bool:
+        """Block until every check that uses the database has finished (False on timeout)."""
+        return True if self.database_quiet is None else self.database_quiet.wait(timeout)
 
     @property
     def pool_max(self) -> int:

@@ -6,6 +6,13 @@ rate limits of concurrent checks don't interfere), records each exchange with a
 pass or fail. The result's score is the share of rules that passed, the evidence is
 the first failing exchange, and the message says which rules broke — so a learner
 sees the request, the response and the broken rule together.
+
+The app under check may be hostile or broken, so no request can outlast its time:
+each has one deadline for the whole exchange (connect, headers, body) that every
+socket read and write is clamped to, so a server that trickles a byte a second gets
+cut off like a silent one; and at most ``BODY_CAP`` bytes of a body are read. A proxy must
+never sit between the checker and 127.0.0.1: clients get their transport explicitly
+(httpx then mounts no ``HTTP(S)_PROXY``) and ``trust_env=False`` on top.
 """
 from __future__ import annotations
 
@@ -16,13 +23,16 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
+import httpcore
 import httpx
 
 from course.checklist import items
 from course.checklist.model import Result, Target
 
 BODY_LIMIT = 1024  # characters of a body kept in evidence
+BODY_CAP = 4 * 1024 * 1024  # bytes of a response body read at most (compression needs > 16 KB)
 DEFAULT_TIMEOUT = 5.0  # seconds per request; checks pass shorter ones where it matters
+DEADLINE_GRACE_S = 0.1  # the whole-request deadline is the timeout plus this
 BUDGET_S = 30.0  # a check stops sending once this is spent (a hanging app can't stall the run)
 _NO_JSON = object()
 
@@ -43,6 +53,7 @@ class Exchange:
     error: str | None = None
     elapsed: float = 0.0  # seconds until the full body arrived
     started: float = 0.0  # time.monotonic() when sent
+    truncated: bool = False  # the body went past BODY_CAP; ``content`` holds its first BODY_CAP bytes
 
     # --- reading the response -------------------------------------------------
     @property
@@ -115,8 +126,103 @@ class Exchange:
                 response["body"] = f"<{len(self.content)} bytes, Content-Encoding: {encoding}>"
             else:
                 response["body"] = truncate(self.text)
+            if self.truncated:
+                response["body_cut_at_bytes"] = BODY_CAP
         return {"request": request, "response": response, "curl": self.curl(),
                 "elapsed_s": round(self.elapsed, 3)}
+
+
+class DeadlineExceeded(httpcore.TimeoutException):
+    """A request's whole time ran out (httpx reports it as a timeout)."""
+
+
+_deadline = threading.local()  # when the request running in this thread must be over
+
+
+def _clamp(timeout: float | None) -> float | None:
+    """The time one socket operation may take: its own timeout, but never past the deadline."""
+    deadline = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise DeadlineExceeded("the request's deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write is clamped to the running request's deadline.
+
+    httpx's timeouts are per operation (each read may take ``timeout``), so a server
+    that sends a byte every few seconds never trips them; clamped, the request as a
+    whole ends on time — in the connect, the headers or the body, on a new connection
+    or a kept-alive one.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, handing out :class:`_DeadlineStream` connections."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_tcp(host, port, _clamp(timeout), local_address,
+                                                         socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _clamp(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def deadline_transport(**kwargs: Any) -> httpx.HTTPTransport:
+    """``httpx.HTTPTransport(**kwargs)`` whose connections keep :func:`within` deadlines."""
+    transport = httpx.HTTPTransport(**kwargs)
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError(f"httpx {httpx.__version__} / httpcore {httpcore.__version__} changed their insides: "
+                           "the probe cannot enforce request deadlines (pin them in constraints.txt)")
+    pool._network_backend = _DeadlineBackend()
+    return transport
+
+
+class within:
+    """``with within(seconds):`` — requests made in this thread must be over by then."""
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+
+    def __enter__(self) -> "within":
+        self._saved = getattr(_deadline, "at", None)
+        _deadline.at = self.at if self._saved is None else min(self.at, self._saved)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _deadline.at = self._saved
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
 
 
 @dataclasses.dataclass
@@ -148,14 +254,16 @@ class Probe:
 
     # --- HTTP ---------------------------------------------------------------------
     def new_client(self) -> httpx.Client:
-        """A client with its own connections, bound to the check's source address."""
+        """A client with its own connections, bound to the check's source address, whose
+        requests keep their deadline (:func:`deadline_transport`)."""
         client = httpx.Client(
             base_url=self.target.base_url,
             # Plain HTTP on loopback: verify=False skips loading the CA bundle, which
             # costs ~0.5 s per client on a busy machine and would skew timings.
-            transport=httpx.HTTPTransport(local_address=self.target.client_ip, verify=False),
+            transport=deadline_transport(local_address=self.target.client_ip, verify=False),
             timeout=self.timeout,
             follow_redirects=False,
+            trust_env=False,  # no HTTP(S)_PROXY, no .netrc: straight to the app on loopback
         )
         with self._lock:
             self._clients.append(client)
@@ -194,15 +302,22 @@ class Probe:
             with self._lock:
                 self._exchanges.append(ex)
             return ex
-        try:
-            with client.stream(method, path, headers=headers, content=body,
-                               timeout=min(timeout or self.timeout, remaining)) as response:
-                ex.status = response.status_code
-                ex.response_headers = response.headers
-                chunks: Iterator[bytes] = response.iter_raw() if raw else response.iter_bytes()
-                ex.content = b"".join(chunks)
-        except httpx.HTTPError as exc:
-            ex.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        limit = min(timeout or self.timeout, remaining)
+        # a hair past httpx's own timeout, so a silent server still reads as ReadTimeout
+        with within(limit + DEADLINE_GRACE_S) as deadline:
+            try:
+                with client.stream(method, path, headers=headers, content=body, timeout=limit) as response:
+                    ex.status = response.status_code
+                    ex.response_headers = response.headers
+                    chunks: Iterator[bytes] = response.iter_raw() if raw else response.iter_bytes()
+                    ex.content, ex.truncated = read_capped(chunks, BODY_CAP)
+            except httpx.HTTPError as exc:
+                ex.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                ran_out = isinstance(exc.__cause__, DeadlineExceeded) or (
+                    isinstance(exc, httpx.TimeoutException) and deadline.passed)
+                if ran_out:
+                    ex.status, ex.error = None, (f"DeadlineExceeded: no complete answer within {limit:g} s "
+                                                 "(the request's whole time, however slowly bytes arrive)")
         ex.elapsed = time.monotonic() - ex.started
         with self._lock:
             self._exchanges.append(ex)
@@ -293,6 +408,19 @@ def run(target: Target, item_id: str, body: Callable[[Probe], None]) -> Result:
 
 
 # --- small helpers shared by checks -------------------------------------------------
+def read_capped(chunks: Iterator[bytes], cap: int) -> tuple[bytes, bool]:
+    """At most ``cap`` bytes from ``chunks``, and whether there was more (then stops reading)."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk[: cap - size])
+        size += len(chunk)
+        if size > cap:
+            return b"".join(parts), True
+    return b"".join(parts), False
+
+
+
 def is_json_media_type(media_type: str) -> bool:
     """application/json or any +json type (problem+json, health+json, vnd...+json)."""
     return media_type == "application/json" or media_type.endswith("+json")

@@ -15,7 +15,7 @@ from .. import paths
 from . import spec
 from .markers import transform
 
-STARTERS = paths.PACKAGE / "starters"
+STARTERS = paths.PACKAGE / "starters"  # only used in the repository (require_checkout)
 STARTER_IGNORE = ("node_modules", "target", ".venv", "__pycache__", "dist")
 LEARNER_FILES = ("work", ".tmp", ".scratch", ".ipynb_checkpoints")  # made by running a notebook: never touched
 
@@ -63,6 +63,8 @@ def _generated_files(root: Path) -> set[Path]:
 def build(*, check: bool = False, exercises: Path = spec.EXERCISES,
           solutions: Path = spec.SOLUTIONS) -> list[str]:
     """Write (or with ``check``, only compare) the exercises. Returns the changed paths."""
+    if solutions == spec.SOLUTIONS:
+        paths.require_checkout("`course build`")
     want = expected(solutions)
     have = _generated_files(exercises) if exercises.exists() else set()
     changes = []

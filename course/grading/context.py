@@ -24,6 +24,7 @@ import httpx
 from .. import procs, runners, servers, toolchains
 from ..errors import CourseError
 from ..sandbox import fs
+from . import nodetest
 
 EXTENSIONS = {".js": "node", ".mjs": "node", ".cjs": "node", ".ts": "typescript", ".go": "go",
               ".java": "java", ".py": "python"}
@@ -205,15 +206,14 @@ class Context:
         self.output.append(result.stdout + result.stderr_tail)
         return result
 
-    def node_test(self, rel: str, timeout: float = 60) -> dict:
-        """Run ``node --test`` on a saved test file; returns {"pass": n, "fail": n, "output": ...}."""
-        import re
-
+    def node_test(self, rel: str, timeout: float = 60, *,
+                  test_timeout_s: float | None = None) -> nodetest.NodeTestRun:
+        """Run ``node --test`` on a saved test file; verdicts come from its JUnit report
+        (:mod:`course.grading.nodetest`), the same on every Node version."""
         path = self.path(rel)
-        result = self.run([toolchains.require("node"), "--test", str(path)], cwd=path.parent, timeout=timeout)
-        text = result.stdout + result.stderr_tail
-        counts = {k: int(v) for k, v in re.findall(r"^# (pass|fail) (\d+)", text, re.MULTILINE)}
-        return {"pass": counts.get("pass", 0), "fail": counts.get("fail", 0), "ok": result.ok, "output": text}
+        report = self.scratch("node-test") / "junit.xml"  # where the sandboxed node may write
+        return nodetest.run([path.name], cwd=path.parent, timeout=timeout, test_timeout_s=test_timeout_s,
+                            runner=self.run, report=report, read_report=self.read)
 
     def go_test(self, rel_dir: str, timeout: float = 120) -> dict:
         """Run ``go test -json`` in a saved package folder; returns per-test outcomes."""

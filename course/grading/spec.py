@@ -114,6 +114,8 @@ def from_notebook(path: Path, nb=None) -> Exercise:
 @functools.lru_cache(maxsize=None)
 def catalogue(root: Path = SOLUTIONS) -> dict[str, Exercise]:
     """Every exercise under ``solutions/``, by id (ids are unique)."""
+    if root == SOLUTIONS:
+        paths.require_checkout("grading (course.check, course build, course grade)")
     found: dict[str, Exercise] = {}
     for path in sorted(root.glob("*/*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:

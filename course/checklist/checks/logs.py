@@ -191,8 +191,8 @@ def _probe(p: Probe) -> None:
            f"no line at error level after {boom.describe()} answered {boom.status}; "
            "unexpected exceptions must be logged at error level (pino 50, \"error\", \"ERROR\")",
            exchange=boom,
-           notes={"boom_lines": [truncate(l.raw, 400) for l in lines if "boom" in l.raw.lower()][:3]})
-    leaked = [l for l in lines if secret in l.raw] or ([None] if secret in text else [])
+           notes={"boom_lines": [truncate(line.raw, 400) for line in lines if "boom" in line.raw.lower()][:3]})
+    leaked = [line for line in lines if secret in line.raw] or ([None] if secret in text else [])
     p.rule("Authorization is never logged", not leaked,
            "the Authorization header value the checker sent appears in the log; redact "
            "credentials (pino redact, a header allowlist)",
@@ -243,7 +243,8 @@ def _judge_access(p: Probe, lines: list[LogLine], access: dict[int, Access], ex:
         p.rule(name, True)
         return
     path = urlsplit(ex.path).path
-    near = [l for l in lines if path in access[l.number].paths] or [l for l in lines if path in l.raw]
+    near = ([line for line in lines if path in access[line.number].paths]
+            or [line for line in lines if path in line.raw])
     if near:
         fields = access[near[0].number]
         missing = fields.missing()

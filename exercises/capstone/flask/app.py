@@ -24,7 +24,7 @@ def query(sql, params=()):
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         cur = conn.execute(sql, params)
         columns = [c.name for c in cur.description]
-        return [dict(zip(columns, row)) for row in cur.fetchall()]
+        return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
 
 @app.get("/health")
