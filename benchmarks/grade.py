@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course import procs  # noqa: E402
-from course.grading import grade, spec  # noqa: E402
+from course import procs
+from course.grading import grade, spec
 
 EXERCISE = "node-express-user-lookup"
 

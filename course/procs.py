@@ -166,6 +166,29 @@ def group_alive(pgid: int) -> bool:
         return True
 
 
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of group ``pgid``, from /proc."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 2 and fields[0] not in (b"Z", b"X") and fields[2] == str(pgid).encode():
+            found.append(int(entry.name))
+    return found
+
+
+def kill_group_until_gone(pgid: int) -> None:
+    """SIGKILL group ``pgid`` until none of it is alive: a signal is delivered asynchronously,
+    and a caller that then asserts "nothing left" must not race the kernel."""
+    if group_alive(pgid):  # (the common case, an empty group, costs one syscall)
+        kill_until_gone(lambda: _group_members(pgid))
+
+
 def stop(proc: subprocess.Popen, *, grace: float = 5.0, sig: int = signal.SIGTERM) -> int | None:
     """Ask the group to stop with ``sig``; SIGKILL it after ``grace`` seconds.
 
@@ -186,6 +209,7 @@ def stop(proc: subprocess.Popen, *, grace: float = 5.0, sig: int = signal.SIGTER
         code = proc.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (D state)
         code = None
+    kill_group_until_gone(proc.pid)
     _LIVE.pop(proc.pid, None)
     return code
 
@@ -355,6 +379,7 @@ def run(
         signal_group(proc, signal.SIGKILL)  # reap stragglers sharing the group
         _LIVE.pop(proc.pid, None)
     proc.wait()
+    kill_group_until_gone(proc.pid)
     for pipe in (proc.stdout, proc.stderr):
         pipe.close()
     truncated = any(dropped.values())

@@ -161,5 +161,5 @@ def describe() -> str:
         state = "running" if s.running else f"exited ({s.proc.returncode})"
         rows.append((s.name, s.language, s.url, str(s.pid), state, f"{time.time() - s.started_at:.0f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 

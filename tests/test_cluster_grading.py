@@ -7,7 +7,6 @@ and a worker whose course differs from the grader's is refused.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 
 from course import procs, toolchains
 from course.errors import CourseError
-from course.grading import cluster, grade as grading, spec
+from course.grading import cluster, grade as grading
 
 from helpers import REPO, alive
 
@@ -102,7 +101,7 @@ def test_a_class_graded_on_a_cluster_gets_the_reports_of_the_embedded_one(tmp_pa
     local = grading.grade(subs, jobs=2, out=tmp_path / "local", progress=False)
     remote = grading.grade(subs, scheduler=address, out=tmp_path / "cluster", progress=False)
     assert _comparable(remote) == _comparable(local)
-    by_name = {l["name"]: l for l in remote["learners"]}
+    by_name = {learner["name"]: learner for learner in remote["learners"]}
     assert by_name["a-solved-node"]["score"] == 3 and by_name["c-solved-python"]["status"] == "pass"
     assert by_name["b-untouched-node"]["score"] == 0 and by_name["f-partial"]["score"] == 2
     for fmt in ("results.json", "gradescope.json", "junit.xml"):
@@ -122,9 +121,9 @@ def test_a_worker_killed_mid_batch_loses_no_submission(tmp_path, dask_cluster):
     runner.join(600)
     assert busy, "the batch never had two submissions in flight"
     assert not runner.is_alive() and result, "the batch did not complete"
-    names = {l["name"] for l in result["learners"]}
+    names = {learner["name"] for learner in result["learners"]}
     assert names == {p.name for p in subs}, "every submission is in the report"
-    by_name = {l["name"]: l for l in result["learners"]}
+    by_name = {learner["name"]: learner for learner in result["learners"]}
     assert by_name["a-solved-node"]["score"] == 3 and by_name["c-solved-python"]["score"] == 5
     time.sleep(1)
     left = [pid for pid, cmd in _cmdlines().items() if b"course.grading.worker" in cmd and alive(pid)

@@ -167,8 +167,8 @@ def _corpus(root: Path, c: Canaries) -> dict[str, tuple]:
     add("h-memory-hog", _with("hog = b'x' * (1536 * 1024 * 1024)"), ("error", "memory limit"))
     add("h-output-flood", _with("%%node\nconst line = 'z'.repeat(1023) + '\\n';\n"
                                 "for (let i = 0; i < 200 * 1024; i++) process.stdout.write(line);"), ("pass", 3))
-    add("h-big-file", _with("with open('big.bin', 'wb') as f:\n    for _ in range(16):\n        f.write(b'x' * (64 << 20))"),
-        ("pass", 3))
+    big = "with open('big.bin', 'wb') as f:\n    for _ in range(16):\n        f.write(b'x' * (64 << 20))"
+    add("h-big-file", _with(big), ("pass", 3))
     add("h-os-exit", _with("import os\nos._exit(0)"), ("error", "the kernel died in cell"))
     stubborn = _nb("solution")
     cell = _server_cell(stubborn)
@@ -259,7 +259,8 @@ open('work/loot.txt', 'w').write('\\n'.join(loot))""")
     cell.source = cell.source.replace('import pg from "pg";', f'''import pg from "pg";
 import fs from "node:fs";
 for (const p of ["work/loot.txt", "{REPO}/solutions/{BASE}", "{c.home_file}", "/proc/1/environ"]) {{
-  try {{ console.log("LOOT", fs.readFileSync(p, "utf8").slice(0, 4000)); }} catch (e) {{ console.log("blocked", p, e.code); }}
+  try {{ console.log("LOOT", fs.readFileSync(p, "utf8").slice(0, 4000)); }}
+  catch (e) {{ console.log("blocked", p, e.code); }}
 }}
 console.log("ENV", JSON.stringify(process.env));''')
     add("a-exfiltrate-through-the-report", exfil, ("pass", 3))
@@ -412,8 +413,8 @@ def _grade(mode: str, tmp: Path) -> Run:
                 env=env, cwd=str(tmp), capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, done.stdout + done.stderr
             report = json.loads((out / "summary.json").read_text())
-            report["learners"] = [json.loads((out / l["name"] / "results.json").read_text())
-                                  for l in report["learners"]]
+            report["learners"] = [json.loads((out / learner["name"] / "results.json").read_text())
+                                  for learner in report["learners"]]
         time.sleep(0.5)  # let the last SIGKILLs land
         ours = str(REPO).encode()  # (other checkouts on this machine may be grading too)
         leftover = {pid: cmd for pid, cmd in _cmdlines().items()
@@ -450,7 +451,7 @@ def run(request):
 
 
 def test_every_case_gets_its_verdict(run):
-    by_name = {l["name"]: l for l in run.report["learners"]}
+    by_name = {learner["name"]: learner for learner in run.report["learners"]}
     assert set(by_name) == set(run.cases), "every submission must appear in the report"
     assert "cell 4 raised ValueError: a typo" in by_name["h-error-in-one-cell"]["message"]
     problems = []
@@ -467,7 +468,7 @@ def test_every_case_gets_its_verdict(run):
 
 
 def test_honest_learners_after_hostile_ones_keep_their_scores(run):
-    by_name = {l["name"]: l for l in run.report["learners"]}
+    by_name = {learner["name"]: learner for learner in run.report["learners"]}
     for n in range(1, 4):
         assert by_name[f"z-honest-{n}"]["score"] == 3, by_name[f"z-honest-{n}"]
     assert by_name["z-partly-correct"]["score"] == 2
@@ -523,7 +524,7 @@ def test_grading_the_course_gives_full_marks_to_solutions_and_zero_to_exercises(
         shutil.copy(ex.exercise_path, exercises / ex.section)
     report = grading.grade([solutions, exercises], jobs=2, out=tmp_path / "grades", progress=False,
                            formats=("json",))
-    by_name = {l["name"]: l for l in report["learners"]}
+    by_name = {learner["name"]: learner for learner in report["learners"]}
     instructor, learner = by_name["instructor"], by_name["learner"]
     failing = [f"{t['name']}: {t['message']}" for t in instructor["tests"] if t["status"] != "pass"]
     assert not failing and instructor["score"] == instructor["max_score"] > 0, "\n".join(failing)
@@ -545,14 +546,15 @@ def test_with_no_sandbox_limits_still_hold_and_every_report_says_so(tmp_path):
         nbformat.write(nb, root / learner / NAME)
     report = grading.grade(sorted(root.iterdir()), jobs=1, out=tmp_path / "grades", cell_timeout=30,
                            submission_timeout=120, progress=False, formats=("json",), no_sandbox=True)
-    by_name = {l["name"]: l for l in report["learners"]}
+    by_name = {learner["name"]: learner for learner in report["learners"]}
     for learner, (status, message) in cases.items():
         got = by_name[learner]
         assert got["status"] == status, f"{learner}: {got['status']} {got['message']}"
         assert message is None or message in got["message"], f"{learner}: {got['message']}"
     assert by_name["zz-after"]["score"] == 3, "the next learner on the same worker is unaffected"
     assert report["sandbox"]["sandbox"].startswith("NONE")
-    assert all("WITHOUT a sandbox" in l["message"] for l in report["learners"]), "every learner's report says so"
+    assert all("WITHOUT a sandbox" in learner["message"] for learner in report["learners"]), \
+        "every learner's report says so"
     assert "NOT isolated" in report["sandbox"]["network"]
     solved = json.loads((tmp_path / "grades" / "solved" / "results.json").read_text())
     assert solved["sandbox"]["sandbox"].startswith("NONE")

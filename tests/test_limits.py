@@ -6,11 +6,9 @@ for the verdict instead.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 

@@ -102,8 +102,9 @@ def py(sub: Submission, code: str, timeout: float = 30) -> subprocess.CompletedP
 def test_an_unprivileged_uid_without_capabilities(jail):
     out = py(jail, """
         import os
-        status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines())
-        print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapPrm'].strip(), status['NoNewPrivs'].strip())
+        status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines())
+        print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapPrm'].strip(),
+              status['NoNewPrivs'].strip())
         """)
     assert out.stdout.split() == ["65534", "65534", "0000000000000000", "0000000000000000", "1"], out
 
@@ -132,7 +133,8 @@ def test_its_own_proc_shows_only_its_own_processes(jail):
 def test_root_is_read_only_and_only_the_workspace_and_tmp_are_writable(jail):
     out = py(jail, f"""
         import os, subprocess
-        for path in ('/usr/pwned', '/etc/pwned', '{REPO}/pwned', '/sys/pwned', '/pwned', '{jail.workspace}/ok', '/tmp/ok'):
+        for path in ('/usr/pwned', '/etc/pwned', '{REPO}/pwned', '/sys/pwned', '/pwned',
+                     '{jail.workspace}/ok', '/tmp/ok'):
             try:
                 open(path, 'w').write('x')
                 print('wrote', path)
@@ -141,7 +143,7 @@ def test_root_is_read_only_and_only_the_workspace_and_tmp_are_writable(jail):
         r = subprocess.run(['mount', '-o', 'remount,rw', '/'], capture_output=True, text=True)
         print('remount', r.returncode)
         """)
-    wrote = [l.split()[1] for l in out.stdout.splitlines() if l.startswith("wrote")]
+    wrote = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("wrote")]
     assert sorted(wrote) == sorted([f"{jail.workspace}/ok", "/tmp/ok"]), out.stdout
     assert "remount 0" not in out.stdout
     assert not (REPO / "pwned").exists() and not Path("/usr/pwned").exists()
@@ -159,7 +161,7 @@ def test_the_grader_files_solutions_and_home_are_not_there(jail):
         print(sorted(os.listdir('{jail.private}')) if os.path.isdir('{jail.private}') else 'absent')
         """)
     lines = out.stdout.splitlines()
-    assert all(l.endswith("False") for l in lines[:5]), out.stdout
+    assert all(line.endswith("False") for line in lines[:5]), out.stdout
     assert lines[5].endswith("True"), "the course package must be importable"
     assert set(eval(lines[6])) <= {"course", ".venv"}, lines[6]
     assert "executed.ipynb" not in lines[7], f"a sandbox sees only its own part of the private folder: {lines[7]}"

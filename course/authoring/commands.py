@@ -21,6 +21,9 @@ the instructor's workflow:
 
 def _lazy(module: str, function: str):
     def run(args):
+        from .. import paths
+
+        paths.require_checkout(f"`course {args.command}` (it edits the course's notebooks)")
         return getattr(importlib.import_module(f"course.authoring.{module}"), function)(args)
 
     return run

@@ -388,7 +388,7 @@ def _pginstall_for(bin_dir: Path, uid: int | None, gid: int | None) -> Path:
             staging = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=base))
             for source, rel in parts:
                 shutil.copytree(source, staging / "i" / rel, symlinks=True)
-            for dirpath, dirnames, filenames in os.walk(staging):
+            for dirpath, _dirs, _files in os.walk(staging):
                 os.chmod(dirpath, 0o755)
             (staging / "i" / ".complete").write_text("ok\n")
             try:
@@ -496,7 +496,7 @@ class EmbeddedPostgres(DatabaseServer):
                 os.chown(sock, uid, gid)
                 _chown_tree(data, uid, gid)
             self.log_path = self.run_dir / "postgres.log"
-            for attempt in range(3):  # the free port can be taken between pick and bind
+            for _attempt in range(3):  # the free port can be taken between pick and bind
                 self.port = procs.free_port()
                 self.admin_url = f"postgresql://{self.user}:{password}@127.0.0.1:{self.port}/postgres"
                 if self._launch(runas, bin_dir, data, sock):

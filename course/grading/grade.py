@@ -69,7 +69,7 @@ def collect(submissions: list[Path]) -> list[Task]:
             task = Task(len(tasks), name, nb_path, None)
             try:
                 nb = nbformat.read(nb_path, as_version=4)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - nbformat raises many kinds on a corrupt file
                 # a corrupt file: find the exercise by its name alone, and report why it can't run
                 try:
                     task.exercise_id = spec.identify(nb_path).id
@@ -165,7 +165,8 @@ GRADER_FAILURES = ("error: grader crashed", "error: the exercise's checks failed
 
 def grader_failures(report: dict) -> list[str]:
     """Errors of the grader itself (not of learners): the reason for a non-zero exit."""
-    return [f"{l['name']}/{ex['id']}: {ex['message']}" for l in report["learners"] for ex in l["exercises"]
+    return [f"{learner['name']}/{ex['id']}: {ex['message']}" for learner in report["learners"]
+            for ex in learner["exercises"]
             if (ex["message"] or "").startswith(GRADER_FAILURES)]
 
 

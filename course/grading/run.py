@@ -40,7 +40,7 @@ def _run_one(spec: TestSpec, workspace, shared: dict, host: Host | None, log_dir
         status, message = Status.FAIL, str(e) or "assertion failed"
     except CourseError as e:
         status, message = Status.ERROR, str(e)
-    except Exception as e:  # the test (or the learner's code under it) broke
+    except Exception as e:  # noqa: BLE001 - the test (or the learner's code under it) broke: an error result
         frames = traceback.extract_tb(e.__traceback__)
         where = f" (line {frames[-1].lineno})" if frames else ""
         status, message = Status.ERROR, f"{type(e).__name__}: {e}{where}"

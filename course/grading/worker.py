@@ -58,7 +58,7 @@ ADMIN_URL_ENV = "COURSE_GRADER_DATABASE_URL"  # an external server for the worke
 def _read_executed(output: Path) -> nbformat.NotebookNode | None:
     try:
         return nbformat.read(output, as_version=4)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a half-written or missing output notebook: nothing to report from
         return None
 
 
@@ -84,7 +84,7 @@ def _papermill_cell(output: Path) -> int | None:
     nb = _read_executed(output)
     if nb is None:
         return None
-    started = [pos for pos, cell in zip(_learner_positions(nb), nb.cells)
+    started = [pos for pos, cell in zip(_learner_positions(nb), nb.cells, strict=True)
                if pos is not None and cell.metadata.get("papermill", {}).get("start_time")]
     return started[-1] if started else None
 
@@ -140,7 +140,7 @@ def execute(task: dict, jail: Jail, output: Path) -> dict:
         outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {_papermill_cell(output) or '?'}"
     except DeadKernelError:
         outcome["verdict"] = f"error: the kernel died in cell {_papermill_cell(output) or '?'}"
-    except Exception as e:  # corrupt notebooks, kernel start failures, ...
+    except Exception as e:  # noqa: BLE001 - corrupt notebooks, kernel start failures: the learner's verdict
         outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
     finally:
         outcome["execution_s"] = time.monotonic() - start
@@ -246,7 +246,7 @@ class Worker:
                 jail = self._jail(task, private / "tests", confinement, test_db.url)
                 try:
                     results = self._run_tests(exercise, parts, jail, test_db.url)
-                except Exception as e:  # the instructor's checks themselves are broken: say so
+                except Exception as e:  # noqa: BLE001 - the instructor's checks themselves are broken: say so
                     results = []
                     run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
                 finally:
@@ -310,7 +310,7 @@ def main() -> int:
         task = json.loads(line)
         try:
             result = worker.grade(task)
-        except BaseException as e:  # never let one submission take the worker down silently
+        except BaseException as e:  # noqa: BLE001 - never let one submission take the worker down silently
             result = {"ok": False, "verdict": f"error: grader crashed: {type(e).__name__}: {e}",
                       "trace": traceback.format_exc()[-2000:], "results": []}
         out.write(PROTOCOL_PREFIX + json.dumps(result) + "\n")

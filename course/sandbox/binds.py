@@ -45,7 +45,7 @@ def go_env() -> dict[str, str]:
                              text=True, timeout=30, env={**os.environ, "GOTOOLCHAIN": "local"}).stdout.split("\n")
     except (OSError, subprocess.TimeoutExpired):
         return {}
-    return {k: v for k, v in zip(("GOROOT", "GOMODCACHE", "GOCACHE"), out) if v}
+    return {k: v for k, v in zip(("GOROOT", "GOMODCACHE", "GOCACHE"), out, strict=False) if v}
 
 
 def _maven_repository() -> Path | None:

@@ -308,7 +308,10 @@ class TreeWatch:
                 self._hit = self._hit or Limit.PROCESSES
             elif sum(table[pid][1] for pid in members) > self.memory_limit and \
                     sum(proportional_bytes(pid, table[pid][1]) for pid in members) > self.memory_limit:
-                self._hit = self._hit or Limit.MEMORY
+                # hundreds of copies that fill the memory are a fork bomb: the process limit
+                # explains it (as the cgroup's verdict does); a memory hog is a few processes
+                crowd = len(members) > self.pids_limit // 4
+                self._hit = self._hit or (Limit.PROCESSES if crowd else Limit.MEMORY)
             else:
                 continue
             self.kill_all()
