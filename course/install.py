@@ -32,6 +32,7 @@ class Step:
     inputs: tuple[Path, ...]
     outputs: Callable[[], bool]  # still there?
     commands: Callable[[], list[tuple[list[str], Path, dict]]]
+    key: str = ""  # the stamp's name (the language's when empty)
 
 
 def _digest(files: tuple[Path, ...]) -> str:
@@ -79,6 +80,82 @@ STEPS = [
 ]
 
 
+# -- the capstones' dependencies, in the package caches ----------------------------------
+# The grading sandbox has no network: a capstone's `npm ci`, `go build` and `mvn package`
+# there install from npm's cache, Go's module cache and Maven's repository alone. These
+# steps fill them with what the starters and reference capstones need, by running the same
+# tools on a throw-away copy of each app's manifests (the apps themselves are never written).
+WARM = paths.state_dir() / "warm"
+
+
+def _apps(marker: str) -> list[Path]:
+    roots = [paths.PACKAGE / "starters"]
+    if paths.CHECKOUT is not None:
+        roots.append(paths.CHECKOUT / "solutions" / "capstone")
+    return sorted(p.parent for root in roots if root.is_dir() for p in root.glob(f"*/{marker}"))
+
+
+def _throwaway(app: Path, files: tuple[str, ...] | None) -> Path:
+    """A copy of ``app`` (or just ``files`` of it) to build in, under the state folder."""
+    import shutil
+
+    copy = WARM / f"{app.parent.name}-{app.name}"
+    shutil.rmtree(copy, ignore_errors=True)
+    if files is None:
+        shutil.copytree(app, copy, ignore=shutil.ignore_patterns("node_modules", "target", "dist", ".venv"))
+    else:
+        copy.mkdir(parents=True)
+        for name in files:
+            if (app / name).is_file():
+                shutil.copy(app / name, copy / name)
+    return copy
+
+
+def _remove(folder: Path) -> tuple[list[str], Path, dict]:
+    return [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)",
+            str(folder)], WARM, {}
+
+
+def _warm_npm() -> list[tuple[list[str], Path, dict]]:
+    commands = []
+    for app in _apps("package-lock.json"):
+        copy = _throwaway(app, ("package.json", "package-lock.json", ".npmrc"))
+        commands += [([toolchains.require("npm"), "ci", "--ignore-scripts", "--no-audit", "--no-fund",
+                       "--loglevel=error"], copy, {}), _remove(copy)]
+    return commands
+
+
+def _warm_go() -> list[tuple[list[str], Path, dict]]:
+    commands = []
+    for app in _apps("go.mod"):
+        copy = _throwaway(app, ("go.mod", "go.sum"))
+        commands += [([toolchains.require("go"), "mod", "download"], copy, GO_ENV), _remove(copy)]
+    return commands
+
+
+def _warm_maven() -> list[tuple[list[str], Path, dict]]:
+    commands = []
+    for app in _apps("pom.xml"):  # `package` itself: go-offline misses plugins resolved at build time
+        copy = _throwaway(app, None)
+        build = [toolchains.require("maven"), "-q", "-B", "-Dstyle.color=never", "package", "-DskipTests"]
+        commands += [(build, copy, {}), _remove(copy)]
+    return commands
+
+
+def _manifests(name: str) -> tuple[Path, ...]:
+    return tuple(app / name for app in _apps(name))
+
+
+STEPS += [
+    Step("capstones' npm packages, cached for offline builds in the grading sandbox", "node",
+         _manifests("package-lock.json"), lambda: True, _warm_npm, key="capstones-node"),
+    Step("capstones' Go modules, cached for offline builds in the grading sandbox", "go",
+         _manifests("go.sum"), lambda: True, _warm_go, key="capstones-go"),
+    Step("capstones' Maven plugins and jars, cached for offline builds in the grading sandbox", "java",
+         _manifests("pom.xml"), lambda: True, _warm_maven, key="capstones-java"),
+]
+
+
 def run(force: bool = False, log: Callable[[str], None] = print) -> int:
     """Run every step that is out of date. Returns 0, or 1 if a step failed."""
     STAMPS.mkdir(parents=True, exist_ok=True)
@@ -87,7 +164,7 @@ def run(force: bool = False, log: Callable[[str], None] = print) -> int:
     failed = 0
     for step in STEPS:
         key = step.language
-        stamp = STAMPS / f"{key}.sha256"
+        stamp = STAMPS / f"{step.key or key}.sha256"
         digest = _digest(step.inputs)
         if not force and stamp.exists() and stamp.read_text() == digest and step.outputs():
             log(f"✓ {step.name}: up to date")

@@ -40,3 +40,66 @@ def fixture_apps_node_modules():
         subprocess.run([toolchains.require("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=apps, check=True, timeout=600)
     return apps / "node_modules"
+
+
+# ---- capstones: `course check` of the starters, and one graded batch (shared by two test files) ----
+CAPSTONE_FRAMEWORKS = ("express", "fastify", "nestjs", "fastapi", "flask", "django", "gin", "spring")
+
+
+def _available(framework: str) -> bool:
+    from course import toolchains
+
+    lang = {"express": "node", "fastify": "node", "nestjs": "node", "gin": "go", "spring": "java"}.get(
+        framework, "python")
+    return toolchains.available(lang) and (lang != "java" or toolchains.find("maven").ok)
+
+
+@pytest.fixture(scope="session")
+def starter_reports(checklist_pg, tmp_path_factory):
+    """`course check` on a fresh `course new` copy of each framework's starter."""
+    from course import scaffold
+    from course.checklist import engine
+
+    root = tmp_path_factory.mktemp("starters")
+    reports = {}
+    for framework in CAPSTONE_FRAMEWORKS:
+        if _available(framework):
+            _, app = scaffold.new(root / framework, framework=framework)
+            reports[framework] = engine.check_app(app, database=checklist_pg)
+    return reports
+
+
+class CapstoneBatch:
+    """One `course grade` of the eight reference capstones and the eight starters (and a
+    notebook beside them), as a class would hand them in."""
+
+    def __init__(self, report: dict, out):
+        self.report, self.out = report, out
+        self.by_name = {learner["name"]: learner for learner in report["learners"]}
+
+    def tests(self, learner: str, exercise: str = "capstone") -> list[dict]:
+        return [t for t in self.by_name[learner]["tests"] if t["exercise"] == exercise]
+
+
+@pytest.fixture(scope="session")
+def capstone_batch(tmp_path_factory):
+    import shutil
+
+    from course.grading import grade as grading
+
+    from helpers import REPO
+
+    root = tmp_path_factory.mktemp("capstone-class")
+    ignore = shutil.ignore_patterns("node_modules", "dist", "target", "__pycache__", ".venv")
+    for framework in CAPSTONE_FRAMEWORKS:
+        if _available(framework):
+            shutil.copytree(REPO / "solutions" / "capstone" / framework, root / f"ref-{framework}", ignore=ignore)
+            shutil.copytree(REPO / "course" / "starters" / framework, root / f"starter-{framework}", ignore=ignore)
+    # a learner who hands in an exercise notebook and a capstone in one folder
+    both = root / "zz-notebook-and-capstone"
+    shutil.copytree(REPO / "solutions" / "capstone" / "express", both / "capstone", ignore=ignore)
+    shutil.copy(REPO / "solutions" / "01-nodejs" / "01-express-user-lookup.ipynb", both)
+    out = tmp_path_factory.mktemp("capstone-grades")
+    report = grading.grade(sorted(root.iterdir()), jobs=2, out=out, progress=False)
+    return CapstoneBatch(report, out)
+# ---- end of capstone fixtures ----

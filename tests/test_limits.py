@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -137,6 +138,24 @@ class TestTreeWatch:
             time.sleep(1)  # several polls
             assert watch.hit() is None, "…but they share one 200 MiB buffer"
         finally:
+            watch.close()
+
+    def test_memory_maps_that_do_not_answer_are_a_fork_bomb_and_do_not_stall_the_watch(self, monkeypatch):
+        """Under a fork bomb, reading ``smaps_rollup`` blocks on the memory map's lock that the
+        forks hold (seen as ``nobody``: the watchdog stalled and the bomb ran to the cell's
+        timeout). Here the read is made to block; the copies' RSS is past the limit."""
+        released = threading.Event()
+        monkeypatch.setattr(limits, "proportional_bytes", lambda pid, fallback: released.wait(60) and fallback)
+        code = ("import os, time\nb = bytearray(200 << 20)\n"
+                "for _ in range(7):\n    if os.fork() == 0:\n        time.sleep(60)\ntime.sleep(60)")
+        watch = TreeWatch(sandboxed=True, memory_limit=700 << 20)
+        root = subprocess.Popen([sys.executable, "-c", code])
+        try:
+            watch.add_root(root.pid)
+            assert _until(lambda: watch.hit() is Limit.PROCESSES)
+            assert _until(lambda: root.poll() is not None), "the tree is killed"
+        finally:
+            released.set()
             watch.close()
 
     def test_memory_past_the_limit_is_the_memory_verdict(self):

@@ -557,7 +557,7 @@ class EmbeddedPostgres(DatabaseServer):
 
 @contextlib.contextmanager
 def provision(label: str, *, server: DatabaseServer | None = None,
-              database_url: str | None = None) -> Iterator[AppDb]:
+              database_url: str | None = None, roles_required: bool = False) -> Iterator[AppDb]:
     """A fresh database for one app: on ``server`` if given, else on the server at
     ``database_url``, else on an embedded server started (and stopped) for it."""
     with contextlib.ExitStack() as stack:
@@ -567,4 +567,4 @@ def provision(label: str, *, server: DatabaseServer | None = None,
                 server.check_reachable()
             else:
                 server = stack.enter_context(EmbeddedPostgres())
-        yield stack.enter_context(server.app_database(label))
+        yield stack.enter_context(server.app_database(label, roles_required=roles_required))

@@ -27,6 +27,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import CourseError
 from .app import START_TIMEOUT, STOP_GRACE, AppProcess, AppStartError, load_spec, prepare
+from .app.launcher import Launcher
+from .app.prepare import in_sandbox as prepare_in_sandbox
 from .database import DatabaseServer, provision
 from .model import Item, Result, Target
 
@@ -201,6 +203,10 @@ def check_app(
     checks: Mapping[str, Check] | None = None,
     items: Sequence[Item] | None = None,
     progress: Progress | None = None,
+    launcher: Launcher | None = None,
+    prepare_cache: Path | None = None,
+    prepare_in_launcher: bool = False,
+    roles_required: bool = False,
 ) -> Report:
     """Build, start and check the app in ``app_dir``; always stop it and drop its database.
 
@@ -210,6 +216,11 @@ def check_app(
     time between SIGTERM and SIGKILL at the end. ``checks``/``items`` default to the
     real registry and ``items.yaml``. Unusable input raises :class:`CourseError`
     (exit code 2); an app that fails to build or start gives an ``error`` report.
+
+    The grader passes a ``launcher`` (the submission's sandbox, where the app runs),
+    ``prepare_in_launcher`` (the whole preparation runs there too, as one command, writing
+    only to the workspace and the ``prepare_cache`` inside it) and ``roles_required`` (the
+    app gets a database role of its own, never the admin's).
     """
     t0 = time.monotonic()
     say = progress or (lambda _m: None)
@@ -224,14 +235,18 @@ def check_app(
         return summarise(spec.name, selected, skipped, time.monotonic() - t0, message)
 
     try:
-        prepared = prepare(spec, progress=say)
+        if prepare_in_launcher:
+            prepared = prepare_in_sandbox(spec, launcher, prepare_cache, progress=say)
+        else:
+            prepared = prepare(spec, progress=say, launcher=launcher, cache=prepare_cache)
     except AppStartError as e:
         return not_run(e.full_message())
 
     with contextlib.ExitStack() as stack:
         say("provisioning the database…")
-        db = stack.enter_context(provision(spec.name, server=database, database_url=database_url))
-        app = AppProcess(prepared, db.url)
+        db = stack.enter_context(provision(spec.name, server=database, database_url=database_url,
+                                           roles_required=roles_required))
+        app = AppProcess(prepared, db.url, launcher=launcher)
         stack.callback(app.cleanup)
         say(f"starting `{prepared.spec.line}` on port {app.port}…")
         try:

@@ -67,7 +67,7 @@ def _exercise_record(task) -> dict:
     except CourseError:  # an exercise removed from solutions/ since: count what was graded
         max_score = sum(t["max_score"] for t in tests)
     max_score = max(max_score, sum(t["max_score"] for t in tests))
-    score = sum(t["score"] for t in tests)
+    score = round(sum(t["score"] for t in tests), 3)  # fractional item scores: no float noise
     verdict = result.get("verdict")
     if verdict:
         status = "error"
@@ -116,7 +116,8 @@ def assemble(tasks, sandbox_info: dict, duration: float) -> dict:
             problems.insert(0, "graded WITHOUT a sandbox (--no-sandbox)")
         out.append({
             "version": 3, "name": name, "status": status, "message": "; ".join(problems) or None,
-            "score": sum(ex["score"] for ex in exercises), "max_score": sum(ex["max_score"] for ex in exercises),
+            "score": round(sum(ex["score"] for ex in exercises), 3),
+            "max_score": sum(ex["max_score"] for ex in exercises),
             "tests": tests, "exercises": exercises,
         })
     return {"learners": out, "sandbox": sandbox_info, "duration_s": round(duration, 2),

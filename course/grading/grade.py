@@ -19,7 +19,10 @@ instructor chose ``--no-sandbox``; every report then says so.
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
 import re
+import tarfile
 import sys
 import time
 from pathlib import Path
@@ -32,14 +35,35 @@ from . import export, spec
 from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
 
 
+CAPSTONE = "capstone"  # the exercise id of a capstone app (graded against the checklist)
+APP_IGNORE = (".git", "node_modules", ".venv", "venv", "__pycache__", "target", "dist", "build", ".idea",
+              ".vscode", ".ipynb_checkpoints")  # rebuilt on the worker, never shipped
+APP_LIMIT = 50 << 20  # compressed bytes of one capstone's sources
+
+
 @dataclasses.dataclass
 class Task:
     index: int
     learner: str
-    source: Path  # the learner's notebook (read only)
+    source: Path  # the learner's notebook, or capstone app folder (read only)
     exercise_id: str | None
     problem: str | None = None  # why it cannot be graded at all (set before running)
     result: dict | None = None
+
+    @property
+    def capstone(self) -> bool:
+        return self.exercise_id == CAPSTONE
+
+
+def _apps(root: Path) -> list[Path]:
+    """Capstone app folders under ``root``: folders with a Procfile (not inside another's)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in APP_IGNORE)
+        if "Procfile" in filenames:
+            found.append(Path(dirpath))
+            dirnames[:] = []
+    return found
 
 
 def _learner_name(path: Path) -> str:
@@ -50,7 +74,8 @@ def _learner_name(path: Path) -> str:
 
 
 def collect(submissions: list[Path]) -> list[Task]:
-    """Turn the submission arguments into tasks (one per exercise notebook found)."""
+    """Turn the submission arguments into tasks: one per exercise notebook found, and one per
+    capstone app folder (a folder with a ``Procfile``: the submission itself, or inside it)."""
     tasks: list[Task] = []
     seen: dict[str, int] = {}
     for sub in submissions:
@@ -60,10 +85,14 @@ def collect(submissions: list[Path]) -> list[Task]:
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}-{seen[name]}"
+        apps = [] if sub.is_file() else _apps(sub)
+        for app in apps:
+            tasks.append(Task(len(tasks), name, app, CAPSTONE))
         notebooks = [sub] if sub.is_file() else sorted(
-            p for p in sub.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        if not notebooks:
-            tasks.append(Task(len(tasks), name, sub, None, problem="no notebooks in this submission"))
+            p for p in sub.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+            and not any(a in p.parents for a in apps))
+        if not notebooks and not apps:
+            tasks.append(Task(len(tasks), name, sub, None, problem="no notebooks or capstone app in this submission"))
             continue
         for nb_path in notebooks:
             task = Task(len(tasks), name, nb_path, None)
@@ -88,9 +117,31 @@ def collect(submissions: list[Path]) -> list[Task]:
     return tasks
 
 
+def _pack(app: Path) -> bytes:
+    """The app's sources as a gzipped tar (dependencies and build outputs left out: the worker
+    rebuilds them); symbolic links go as links, and the worker's unpacking refuses any that
+    points out of the app."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for dirpath, dirnames, filenames in os.walk(app):
+            dirnames[:] = sorted(d for d in dirnames if d not in APP_IGNORE)
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                tar.add(path, arcname=str(path.relative_to(app)), recursive=False)
+            if buffer.tell() > APP_LIMIT:
+                raise CourseError(f"its sources are larger than {APP_LIMIT >> 20} MiB compressed "
+                                  f"(without {', '.join(APP_IGNORE[:5])}…)")
+    return buffer.getvalue()
+
+
 def payload(task: Task, *, cell_timeout: float, submission_timeout: float) -> dict:
     """What travels to a worker for ``task``: the learner's notebook (ids repaired when duplicated,
-    the only change, and to a copy), the exercise's id and the time limits — never the checks."""
+    the only change, and to a copy) or the capstone app's sources, the exercise's id and the
+    time limits — never the checks."""
+    if task.capstone:
+        return {"index": task.index, "exercise_id": CAPSTONE, "notebook": task.source.name,
+                "content": _pack(task.source), "cell_timeout": cell_timeout,
+                "submission_timeout": submission_timeout}
     nb = nbformat.read(task.source, as_version=4)
     ids = [c.get("id") for c in nb.cells]
     if len(set(ids)) != len(ids):
@@ -125,7 +176,14 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
         progress = sys.stderr.isatty()
     started = time.monotonic()
     tasks = collect([Path(s) for s in submissions])
-    runnable = [t for t in tasks if t.problem is None]
+    payloads = []
+    for t in tasks:
+        if t.problem is None:
+            try:
+                payloads.append((t, payload(t, cell_timeout=cell_timeout, submission_timeout=submission_timeout)))
+            except (CourseError, OSError) as e:
+                t.problem = f"cannot be sent for grading: {e}"
+    runnable = [t for t, _ in payloads]
     for t in tasks:
         if t.problem is not None:
             t.result = {"ok": False, "verdict": f"error: {t.problem}", "results": [], "exercise": t.exercise_id}
@@ -145,9 +203,8 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     settings = cluster.Settings(cluster.identity(), no_sandbox=no_sandbox, database_url=database_url)
     try:
         if runnable:
-            sandbox = cluster.run(
-                ((t, payload(t, cell_timeout=cell_timeout, submission_timeout=submission_timeout)) for t in runnable),
-                settings=settings, jobs=min(jobs, len(runnable)), scheduler=scheduler, on_result=done)
+            sandbox = cluster.run(payloads, settings=settings, jobs=min(jobs, len(runnable)), scheduler=scheduler,
+                                  on_result=done)
         else:
             sandbox = detect.capabilities(no_sandbox=no_sandbox).describe()
     finally:

@@ -25,6 +25,20 @@ GRADER_PRIVATE_ENV = "COURSE_GRADER_PRIVATE"
 DATABASE_ENV = "COURSE_GRADER_DATABASE_URL"
 
 
+CAPSTONE = "capstone"
+
+
+def _unpack_app(content: bytes, target: Path) -> None:
+    """A capstone's sources, unpacked with tarfile's ``data`` filter: no absolute paths, no
+    ``..``, no link pointing out of the app, no devices — whatever the archive says."""
+    import io
+    import tarfile
+
+    target.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as tar:
+        tar.extractall(target, filter="data")
+
+
 class GradingProcess:
     """A grading worker process and the folder its submissions are unpacked in."""
 
@@ -58,12 +72,19 @@ class GradingProcess:
                 shutil.rmtree(d)
         workspace.mkdir(parents=True)
         private.mkdir(parents=True)
-        (workspace / payload["notebook"]).write_bytes(payload["content"])
+        if payload["exercise_id"] == CAPSTONE:
+            _unpack_app(payload["content"], workspace / "app")
+        else:
+            (workspace / payload["notebook"]).write_bytes(payload["content"])
         return workspace, private
 
     def grade(self, payload: dict) -> dict:
         """Grade one submission (never raises); its files are gone when this returns."""
-        workspace, private = self.unpack(payload)
+        try:
+            workspace, private = self.unpack(payload)
+        except (OSError, ValueError) as e:  # tarfile's filter refuses a hostile archive (ValueError subclasses)
+            return {"ok": False, "verdict": f"error: could not unpack the submission: {type(e).__name__}: {e}",
+                    "results": []}
         try:
             return self._ask({"index": payload["index"], "exercise_id": payload["exercise_id"],
                               "workspace": str(workspace), "private": str(private),

@@ -39,14 +39,17 @@ from urllib.parse import urlsplit
 
 import nbformat
 
-from ..checklist.database import DatabaseServer, EmbeddedPostgres
+from ..checklist.database import DB_PREFIX, DatabaseServer, EmbeddedPostgres
 from ..errors import CourseError
 from ..sandbox import binds, detect, network
 from ..sandbox.jail import Jail
 from ..sandbox.limits import Confinement
 from . import spec
+from .results import Status, TestResult
 from .run import run_tests
 from .tests import load
+
+CAPSTONE = "capstone"
 
 PROTOCOL_PREFIX = "@@result "  # marks our line among anything else written to stdout
 PR_SET_CHILD_SUBREAPER = 36
@@ -109,8 +112,9 @@ def learner_env(workspace: Path, database_url: str, *, sandboxed: bool) -> dict[
         "COURSE_GRADING": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_RUNTIME_DIR": f"{tmp}/jupyter",
         "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/mpl", "COURSE_SCRATCH": str(workspace / ".scratch"),
         "COURSE_PROGRESS": f"{tmp}/progress.json", "GOTOOLCHAIN": "local", "GOPATH": f"{tmp}/go",
-        "DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1",
     })
+    if database_url:
+        env.update({"DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1"})
     for key in ("GOCACHE", "GOMODCACHE"):
         if go.get(key):
             env[key] = go[key]
@@ -148,23 +152,24 @@ def execute(task: dict, jail: Jail, output: Path) -> dict:
 
 
 class DatabaseUsage:
-    """How many bytes the submission's databases hold (they count towards its disk limit)."""
+    """How many bytes the submission's databases hold (they count towards its disk limit).
+
+    They are the ones this process made: each grading child is one submission, and every
+    database name holds its maker's pid (:meth:`DatabaseServer.new_name`)."""
 
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
-        self.names: list[str] = []
+        self.pattern = f"{DB_PREFIX}%\\_{os.getpid()}\\_%"
         self._conn = None
 
     def __call__(self) -> int:
-        if not self.names:
-            return 0
         import psycopg
 
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3)
             row = self._conn.execute("SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database "
-                                     "WHERE datname = ANY(%s)", (self.names,)).fetchone()
+                                     "WHERE datname LIKE %s", (self.pattern,)).fetchone()
             return int(row[0])
         except psycopg.Error:
             return 0
@@ -175,8 +180,8 @@ class DatabaseUsage:
 
         try:
             with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3) as conn:
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY(%s) "
-                             "AND pid <> pg_backend_pid()", (self.names,))
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE %s "
+                             "AND pid <> pg_backend_pid()", (self.pattern,))
         except psycopg.Error:
             pass
 
@@ -211,18 +216,22 @@ class Worker:
             return {"ok": False, "verdict": f"error: grader crashed: {e}"[:2000], "results": [],
                     "work_s": time.monotonic() - started}
 
-    def _jail(self, task: dict, private: Path, confinement: Confinement, database_url: str) -> Jail:
+    def _jail(self, task: dict, private: Path, confinement: Confinement, database_url: str, *,
+              build_caches: bool = False) -> Jail:
         workspace = Path(task["workspace"])
-        go = binds.go_env()
-        return Jail(self.caps, workspace=workspace, private=private, confinement=confinement,
-                    env=learner_env(workspace, database_url, sandboxed=self.caps.sandboxed),
-                    gocache=Path(go["GOCACHE"]) if go.get("GOCACHE") else None)
+        env = learner_env(workspace, database_url, sandboxed=self.caps.sandboxed)
+        env.update(binds.cache_env() if build_caches else {})
+        return Jail(self.caps, workspace=workspace, private=private, confinement=confinement, env=env,
+                    caches=binds.build_caches(),
+                    package_caches=binds.package_caches() if build_caches else ())
 
     def _grade(self, task: dict) -> dict:
         """Grade one submission (in the child): execute it, then run the instructor's tests."""
         started = time.monotonic()
         workspace = Path(task["workspace"])
         private = Path(task["private"])
+        if task["exercise_id"] == CAPSTONE:
+            return _without_paths(self._grade_capstone(task, workspace, private, started), workspace, private)
         try:
             exercise = spec.find(task["exercise_id"])
             parts = exercise.checks_parts()
@@ -233,7 +242,6 @@ class Worker:
                                   disk_roots=[workspace, private], databases=databases)
         try:
             with self.server.app_database(f"run{task['index']}", roles_required=True) as run_db:
-                databases.names.append(run_db.name)
                 jail = self._jail(task, private / "run", confinement, run_db.url)
                 jail.prepare_workspace()
                 try:
@@ -242,7 +250,6 @@ class Worker:
                     jail.close()  # whatever the notebook left behind (a fork bomb's copies...) goes now
             tests_started = time.monotonic()
             with self.server.app_database(f"test{task['index']}", roles_required=True) as test_db:
-                databases.names.append(test_db.name)
                 jail = self._jail(task, private / "tests", confinement, test_db.url)
                 try:
                     results = self._run_tests(exercise, parts, jail, test_db.url)
@@ -261,11 +268,60 @@ class Worker:
             confinement.close()
             databases.close()
 
+    def _grade_capstone(self, task: dict, workspace: Path, private: Path, started: float) -> dict:
+        """A capstone app, checked against the checklist in the sandbox: each build step (npm ci,
+        go build, mvn package, pip install) and the app itself run there; each item becomes a test."""
+        from ..checklist import engine
+
+        databases = DatabaseUsage(self.server.admin_url)
+        confinement = Confinement(task["index"], cgroups=self.caps.cgroups, sandboxed=self.caps.sandboxed,
+                                  disk_roots=[workspace, private], databases=databases)
+        jail = self._jail(task, private / "app", confinement, "", build_caches=True)
+        jail.prepare_workspace()
+        try:
+            report = engine.check_app(workspace / "app", database=self.server, launcher=jail,
+                                      prepare_cache=workspace / ".prepare", prepare_in_launcher=True,
+                                      roles_required=True)
+        except CourseError as e:  # unusable input (no web: line, a shell in it, ...)
+            return {"ok": True, "exercise": CAPSTONE, "results": [], "verdict": f"error: {e}",
+                    "work_s": time.monotonic() - started}
+        finally:
+            jail.close()
+            hit = confinement.hit()
+            confinement.close()
+            databases.close()
+        outcome = {"ok": True, "exercise": CAPSTONE, "results": [_item_test(r) for r in report.items],
+                   "error": report.message or None, "verdict": None, "execution_s": report.duration_s,
+                   "work_s": time.monotonic() - started}
+        if hit is not None:
+            outcome["verdict"] = f"error: {hit.verdict()}"
+        return outcome
+
     def _run_tests(self, exercise, parts, jail: Jail, database_url: str) -> list[dict]:
         """The instructor's checks, with ``course.db.url()`` answering the submission's test database."""
         os.environ.update({"DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1"})  # (in the child)
         tests = load(parts, filename=f"<checks of {exercise.id}>")
         return [r.to_json() for r in run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs")]
+
+
+def _item_test(result) -> dict:
+    """One checklist item's verdict as a test of the report: its points, message and evidence."""
+    status = {"pass": Status.PASS, "fail": Status.FAIL}.get(result.status, Status.ERROR)
+    evidence = result.evidence or {}
+    response = evidence.get("response") or {}
+    exchange = None
+    if evidence.get("request"):
+        request = evidence["request"]
+        exchange = {"request": f"{request.get('method', 'GET')} {request.get('url', '')}",
+                    "status": response.get("status"),
+                    "content_type": (response.get("headers") or {}).get("content-type"),
+                    "body": str(response.get("body") or "")[:300]}
+    notes = evidence.get("notes") or {}
+    notes = [f"{k}: {v}" for k, v in notes.items()] if isinstance(notes, dict) else [str(n) for n in notes]
+    output = "\n".join(filter(None, [evidence.get("curl"), *notes]))
+    return TestResult(name=result.title, status=status, score=round(result.score, 3), max_score=result.max_score,
+                      message=None if status is Status.PASS else result.message, output=output[:500],
+                      test_code="", tags=[result.id], exchange=exchange, duration_s=result.duration_s).to_json()
 
 
 def _without_paths(result: dict, workspace: Path, private: Path) -> dict:

@@ -93,6 +93,49 @@ def read_only() -> list[Path]:
     return kept
 
 
+@functools.lru_cache(maxsize=1)
+def npm_cache() -> Path | None:
+    found = toolchains.find("npm")
+    if not found.ok:
+        return None
+    try:
+        out = subprocess.run([found.path, "config", "get", "cache"], capture_output=True, text=True,
+                             timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(out) if out else None
+
+
+def maven_repository() -> Path | None:
+    return _maven_repository()
+
+
+def build_caches() -> tuple[Path, ...]:
+    """Go's build cache (cells build Go): shown writable in a sandbox through a private layer
+    (:class:`~.jail.Jail`), so it stays warm and nobody can poison another's builds."""
+    go = go_env().get("GOCACHE")
+    return tuple(p for p in ([Path(go)] if go else []) if p.is_dir())
+
+
+def package_caches() -> tuple[Path, ...]:
+    """npm's cache and Maven's repository: what preparing an app installs from, offline."""
+    return tuple(c for c in (npm_cache(), maven_repository()) if c is not None and c.is_dir())
+
+
+def cache_env() -> dict[str, str]:
+    """What points the tools at those caches inside a sandbox, whose HOME is its own /tmp:
+    npm and Maven otherwise look under HOME, and work offline only from a warm cache."""
+    env = {}
+    npm = npm_cache()
+    if npm is not None:
+        env.update({"npm_config_cache": str(npm), "npm_config_prefer_offline": "true"})
+    m2 = maven_repository()
+    if m2 is not None:
+        env["MAVEN_OPTS"] = f"-Dmaven.repo.local={m2}"
+    return env
+
+
 def forget() -> None:
     read_only.cache_clear()
     go_env.cache_clear()
+    npm_cache.cache_clear()

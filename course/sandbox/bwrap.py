@@ -44,6 +44,7 @@ class Layout:
     read_only: tuple[Path, ...] = ()
     writable: tuple[Path, ...] = ()
     overlays: tuple[Overlay, ...] = ()
+    placed: tuple[tuple[Path, Path], ...] = ()  # (source, where it is seen), writable
     cwd: Path | None = None
 
 
@@ -88,6 +89,8 @@ def mounts(read_only: list[Path], layout: Layout) -> list[str]:
     for o in layout.overlays:
         entries.append((o.dest, ["--overlay-src", str(o.lower), "--overlay", str(o.upper), str(o.work),
                                  str(o.dest)]))
+    for src, dest in layout.placed:
+        entries.append((dest, ["--bind", str(src), str(dest)]))
     for dest, mount in sorted(entries, key=lambda e: (len(e[0].parts), str(e[0]))):
         args += _dirs_for(dest, made) + mount
         made.add(dest)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,10 +29,24 @@ from .. import procs
 from ..errors import ServerError
 from . import binds, bwrap
 from .detect import SANDBOX_UID, Capabilities, Isolation
-from .limits import Confinement, snapshot
+from .limits import Confinement, disk_usage, snapshot
 
 INFO_TIMEOUT = 15.0
 
+
+
+def _transient(folder: str, names: list[str]) -> set[str]:
+    """What a package manager running beside the grader writes and removes again (npm's
+    ``_cacache/tmp``): not part of the cache, and gone before a copy reaches it."""
+    return {"tmp"} & set(names) if os.path.basename(folder) == "_cacache" else set()
+
+
+def _copy_if_still_there(src: str, dst: str) -> str:
+    """A file the cache's own tool removed while the copy ran is not needed in the copy."""
+    try:
+        return shutil.copy2(src, dst)
+    except FileNotFoundError:
+        return dst
 
 class SandboxedProcess:
     """A payload in a sandbox, seen from the grader much like a :class:`subprocess.Popen`.
@@ -140,13 +155,18 @@ class Jail:
     """The sandbox policy of one submission, and every sandbox it started."""
 
     def __init__(self, caps: Capabilities, *, workspace: Path, private: Path, confinement: Confinement,
-                 env: Mapping[str, str], gocache: Path | None = None, own_network: bool = False):
+                 env: Mapping[str, str], caches: tuple[Path, ...] = (), package_caches: tuple[Path, ...] = (),
+                 own_network: bool = False):
         self.caps = caps
         self.workspace = workspace
         self.private = private
         self.confinement = confinement
         self.env = dict(env)
-        self.gocache = gocache
+        self.caches = tuple(c for c in caches if c.is_dir())  # shown writable, through private layers
+        # npm's and Maven's caches: their tools rewrite files in place, which a layer over
+        # root's files does not allow the sandbox's uid; as root they get a private copy instead
+        self.package_caches = tuple(c for c in package_caches if c.is_dir())
+        self._copies: dict[Path, Path] = {}
         self.own_network = own_network
         self._count = 0
         self._live: list[SandboxedProcess | subprocess.Popen] = []
@@ -173,24 +193,43 @@ class Jail:
         if path != self.workspace and self.workspace in path.parents:
             self._own(path)
 
-    def _overlays(self) -> tuple[bwrap.Overlay, ...]:
-        """A private layer over the Go build cache for one sandbox (overlayfs allows one
-        mount per upper folder, and sandboxes of a submission run side by side)."""
-        if self.gocache is None or not self.gocache.is_dir():
+    def _copied(self) -> tuple[tuple[Path, Path], ...]:
+        """As root: the submission's own copy of each package cache, made once, shared by its
+        sandboxes. What it holds at the start is the grader's doing, not the learner's: it does
+        not count towards the disk limit."""
+        if not self._root_mode:
             return ()
-        self._count += 1
-        box = self.private / f"go{self._count}"
-        upper, work = box / "upper", box / "work"
-        upper.mkdir(parents=True)
-        work.mkdir()
-        if self._root_mode:
-            # overlayfs shows the lower layer's (root's) folders, where the sandbox's uid may
-            # not create files; folders that exist in the upper layer show its owner instead
-            for entry in os.scandir(self.gocache):
-                if entry.is_dir(follow_symlinks=False):
-                    (upper / entry.name).mkdir()
-            self._own(box)
-        return (bwrap.Overlay(self.gocache, upper, work, self.gocache),)
+        for cache in self.package_caches:
+            if cache not in self._copies:
+                copy = self.private / "caches" / f"{len(self._copies)}-{cache.name}"
+                shutil.copytree(cache, copy, symlinks=True, ignore=_transient, copy_function=_copy_if_still_there)
+                self._own(copy)
+                self.confinement.allow(disk_usage([copy], cap=1 << 40))
+                self._copies[cache] = copy
+        return tuple((copy, cache) for cache, copy in self._copies.items())
+
+    def _overlays(self) -> tuple[bwrap.Overlay, ...]:
+        """A private layer over each build cache, for one sandbox: learner code (and the tools it
+        drives) may write there, but no write reaches the cache itself, so one submission can
+        never poison another's builds. (overlayfs allows one mount per upper folder, and
+        sandboxes of a submission run side by side: a layer per sandbox.)"""
+        layers = []
+        for cache in self.caches + (() if self._root_mode else self.package_caches):
+            self._count += 1
+            box = self.private / f"layer{self._count}"
+            upper, work = box / "upper", box / "work"
+            upper.mkdir(parents=True)
+            work.mkdir()
+            if self._root_mode:
+                # overlayfs shows the lower layer's (root's) folders, where the sandbox's uid may
+                # not create files; folders that exist in the upper layer show its owner instead
+                for dirpath, dirnames, _files in os.walk(cache):
+                    rel = Path(dirpath).relative_to(cache)
+                    for name in dirnames:
+                        (upper / rel / name).mkdir()
+                self._own(box)
+            layers.append(bwrap.Overlay(cache, upper, work, cache))
+        return tuple(layers)
 
     # -- commands ----------------------------------------------------------------------
     def command(self, payload: list[str], *, cwd: Path, writable: tuple[Path, ...] = (),
@@ -201,7 +240,8 @@ class Jail:
         the sandbox when it closes (or when the grader dies)."""
         if not self.caps.sandboxed:
             return [*self.confinement.prefix(), *payload]
-        layout = bwrap.Layout(writable=(self.workspace, *writable), overlays=self._overlays(), cwd=cwd)
+        layout = bwrap.Layout(writable=(self.workspace, *writable), overlays=self._overlays(),
+                              placed=self._copied(), cwd=cwd)
         argv = bwrap.argv(self.caps.bwrap, self.caps.isolation, binds.read_only(), layout, payload=payload,
                           info_fd=info_fd, own_network=self.own_network, lifeline=lifeline)
         return [*self.confinement.prefix(), *argv]

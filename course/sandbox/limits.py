@@ -29,6 +29,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 POLL_S = 0.2
 STARTED_LIMIT = PIDS_LIMIT * 8  # processes one sandbox may start in all, watched without a cgroup
 DISK_POLL_S = 0.5
+PSS_BUDGET_S = 1.0  # how long the watchdog waits for /proc's memory maps before calling a fork bomb
 CGROUP_PREFIX = "backend-lab-"
 
 
@@ -282,6 +283,7 @@ class TreeWatch:
         self._roots: set[int] = set()
         self._before = set(snapshot())
         self._hit: Limit | None = None
+        self._reader: threading.Thread | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="grading-watchdog", daemon=True)
         self._thread.start()
@@ -307,16 +309,36 @@ class TreeWatch:
                     self.sandboxed and max((inner_pid(pid) for pid in members), default=0) > STARTED_LIMIT):
                 self._hit = self._hit or Limit.PROCESSES
             elif sum(table[pid][1] for pid in members) > self.memory_limit and \
-                    sum(proportional_bytes(pid, table[pid][1]) for pid in members) > self.memory_limit:
+                    (pss := self._pss(members, table)) != 0:
                 # hundreds of copies that fill the memory are a fork bomb: the process limit
-                # explains it (as the cgroup's verdict does); a memory hog is a few processes
-                crowd = len(members) > self.pids_limit // 4
+                # explains it (as the cgroup's verdict does); a memory hog is a few processes.
+                # Memory maps that cannot be read in time are locked by forks in progress.
+                crowd = pss is None or len(members) > self.pids_limit // 4
                 self._hit = self._hit or (Limit.PROCESSES if crowd else Limit.MEMORY)
             else:
                 continue
             self.kill_all()
             if self.on_hit:
                 self.on_hit()
+
+    def _pss(self, members: set[int], table) -> int | None:
+        """How far the members' PSS is over the memory limit (0 when it is not), or None when
+        /proc did not answer within :data:`PSS_BUDGET_S`.
+
+        Reading a process's ``smaps_rollup`` takes its memory map's lock, which a fork holds:
+        under a fork bomb the read blocks for as long as the bomb runs. It happens in a reader
+        thread (one at a time) so that the watchdog itself never stops watching."""
+        if self._reader is not None and self._reader.is_alive():
+            return None
+        found: list[int] = []
+        self._reader = threading.Thread(
+            target=lambda: found.append(sum(proportional_bytes(pid, table[pid][1]) for pid in members)),
+            name="grading-watchdog-pss", daemon=True)
+        self._reader.start()
+        self._reader.join(PSS_BUDGET_S)
+        if not found:
+            return None
+        return max(0, found[0] - self.memory_limit)
 
     def hit(self) -> Limit | None:
         return self._hit
@@ -377,6 +399,10 @@ class DiskWatch:
                 self._kill()
                 return
 
+    def allow(self, nbytes: int) -> None:
+        """The grader itself wrote ``nbytes`` under the roots (a cache's copy): not the learner's."""
+        self.limit += nbytes
+
     @property
     def hit(self) -> bool:
         return self._hit
@@ -405,6 +431,9 @@ class Confinement:
 
     def prefix(self) -> list[str]:
         return self.processes.prefix()
+
+    def allow(self, nbytes: int) -> None:
+        self.disk.allow(nbytes)
 
     def add_root(self, pid: int) -> None:
         self.processes.add_root(pid)

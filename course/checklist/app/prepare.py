@@ -13,14 +13,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-from ... import paths, procs, toolchains
+from ... import paths, toolchains
 from .errors import AppStartError
+from .launcher import HostLauncher, Launcher
 from .procfile import AppSpec
 
 BUILD_TIMEOUT = 900.0
@@ -76,10 +76,10 @@ class _Stamp:
         self.path.write_text(self.digest + "\n")
 
 
-def _build(argv: list[str], *, cwd: Path, what: str, env: dict[str, str] | None = None) -> float:
+def _build(argv: list[str], *, cwd: Path, what: str, env: dict[str, str] | None = None,
+           launcher: Launcher) -> float:
     start = time.monotonic()
-    full_env = {**os.environ, **(env or {})}
-    result = procs.run(argv, cwd=cwd, env=full_env, echo=None, timeout=BUILD_TIMEOUT)
+    result = launcher.run(argv, cwd=cwd, env=env or {}, timeout=BUILD_TIMEOUT)
     if not result.ok:
         reason = "timed out" if result.timed_out else f"failed (exit {result.returncode})"
         raise AppStartError(f"`{what}` {reason} in {cwd}.",
@@ -110,20 +110,21 @@ def _sync_copy(src: Path, dst: Path, keep: tuple[str, ...]) -> None:
 
 def _build_in_copy(app_dir: Path, src: Path, *, stamp_name: str, output: str, keep: tuple[str, ...],
                    argv: list[str], env: dict[str, str] | None, label: str, what: str,
-                   prepared: "Prepared", say: Progress, note: str = "") -> Path:
+                   prepared: "Prepared", say: Progress, launcher: Launcher, note: str = "") -> Path:
     """Build in a private copy of the app (the submission is never written to), once per
     change of its files; returns the copy, where the ``web:`` command then runs."""
     stamp = _Stamp(src.parent / f"{stamp_name}.stamp", _hash_files(_tree_files(app_dir, COPY_IGNORE + (output,))))
     if not (stamp.fresh() and (src / output).exists()):
         say(f"{what} (in a private copy{note})…")
         _sync_copy(app_dir, src, keep=keep)
-        took = _build(argv, cwd=src, env=env, what=what)
+        took = _build(argv, cwd=src, env=env, what=what, launcher=launcher)
         stamp.write()
         prepared.steps.append(f"{label} ({took:.1f} s)")
     return src
 
 
-def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
+def prepare(spec: AppSpec, *, progress: Progress | None = None, launcher: Launcher | None = None,
+            cache: Path | None = None) -> Prepared:
     """Install dependencies or build, once per change of the inputs (stamp with their hash).
 
     * ``package-lock.json`` → ``npm ci`` in the app folder (creates ``node_modules`` there);
@@ -132,10 +133,14 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
     * ``pom.xml`` → the same with ``mvn -q -B package -DskipTests`` (``web: java -jar target/….jar``);
     * ``requirements.txt`` → a venv in the cache that also sees the course's packages,
       put first on PATH so ``python`` is that venv.
+
+    ``launcher`` runs each step (the grader's sandbox; by default here); ``cache`` replaces
+    the user cache folder (the grader's is inside the submission's workspace).
     """
     say = progress or (lambda _msg: None)
+    launcher = launcher or HostLauncher()
     app_dir = spec.app_dir
-    cache = app_cache_dir(app_dir)
+    cache = cache or app_cache_dir(app_dir)
     prepared = Prepared(spec, app_dir, spec.command, [os.path.dirname(sys.executable)])
 
     if (app_dir / "package-lock.json").is_file():
@@ -145,7 +150,7 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
         if not (stamp.fresh() and (app_dir / "node_modules").is_dir()):
             say("npm ci (installs node_modules in the app folder)…")
             took = _build([toolchains.require("npm"), "ci", "--no-audit", "--no-fund"], cwd=app_dir,
-                          what="npm ci", env=npm_env)
+                          what="npm ci", env=npm_env, launcher=launcher)
             stamp.write()
             prepared.steps.append(f"npm ci ({took:.1f} s)")
         if _npm_script(app_dir, "build"):  # TypeScript (NestJS): compile when a source changed
@@ -154,7 +159,7 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
             if not stamp.fresh():
                 say("npm run build…")
                 took = _build([toolchains.require("npm"), "run", "build"], cwd=app_dir, what="npm run build",
-                              env=npm_env)
+                              env=npm_env, launcher=launcher)
                 stamp.write()
                 prepared.steps.append(f"npm run build ({took:.1f} s)")
 
@@ -164,14 +169,14 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
         prepared.cwd = _build_in_copy(
             app_dir, cache / "go-src", stamp_name="go-build", output="app", keep=(), say=say,
             argv=[toolchains.require("go"), "build", "-o", "app", "."], env=go_env(),
-            label="go build", what="go build -o app .", prepared=prepared)
+            label="go build", what="go build -o app .", prepared=prepared, launcher=launcher)
 
     if (app_dir / "pom.xml").is_file():
         prepared.cwd = _build_in_copy(
             app_dir, cache / "maven-src", stamp_name="maven", output="target", keep=("target",), say=say,
             argv=[toolchains.require("maven"), "-q", "-B", "-Dstyle.color=never", "package", "-DskipTests"],
             env=None, label="mvn package", what="mvn -q -B package -DskipTests",
-            note=" (the first build downloads dependencies)", prepared=prepared)
+            note=" (the first build downloads dependencies)", prepared=prepared, launcher=launcher)
 
     if (app_dir / "requirements.txt").is_file():
         venv = cache / "venv"
@@ -179,7 +184,7 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
                        _hash_files([app_dir / "requirements.txt"]) + sys.executable)
         if not (stamp.fresh() and (venv / "bin" / "python").exists()):
             say("pip install -r requirements.txt (into a private venv)…")
-            took = _make_venv(venv, app_dir / "requirements.txt")
+            took = _make_venv(venv, app_dir / "requirements.txt", launcher)
             stamp.write()
             prepared.steps.append(f"pip install ({took:.1f} s)")
         prepared.path_prefix.insert(0, str(venv / "bin"))
@@ -187,21 +192,51 @@ def prepare(spec: AppSpec, *, progress: Progress | None = None) -> Prepared:
     return prepared
 
 
-def _make_venv(venv: Path, requirements: Path) -> float:
+def _make_venv(venv: Path, requirements: Path, launcher: Launcher) -> float:
     """A venv whose ``python`` also sees the course's packages (a ``.pth`` file), so
     requirements the course already has install instantly and offline."""
     start = time.monotonic()
     shutil.rmtree(venv, ignore_errors=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    _build([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=venv.parent, what="python -m venv")
+    _build([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=venv.parent, what="python -m venv",
+           launcher=launcher)
     import sysconfig
 
-    site = subprocess.run([str(venv / "bin" / "python"), "-c",
-                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = venv / "lib" / version / "site-packages"  # where a venv of this Python keeps them
     course_site = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(site, "backend-lab-course.pth").write_text("\n".join(sorted(course_site)) + "\n")
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "backend-lab-course.pth").write_text("\n".join(sorted(course_site)) + "\n")
     _build([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
             "--disable-pip-version-check", "-r", str(requirements)], cwd=requirements.parent,
-           what="pip install -r requirements.txt")
+           what="pip install -r requirements.txt", launcher=launcher)
     return time.monotonic() - start
+
+
+# -- run inside a grading sandbox --------------------------------------------------------
+def to_json(prepared: Prepared) -> dict:
+    return {"cwd": str(prepared.cwd), "command": list(prepared.command), "path_prefix": prepared.path_prefix,
+            "venv": str(prepared.venv) if prepared.venv else None, "steps": prepared.steps}
+
+
+def from_json(spec: AppSpec, data: dict) -> Prepared:
+    return Prepared(spec, Path(data["cwd"]), tuple(data["command"]), list(data["path_prefix"]),
+                    Path(data["venv"]) if data["venv"] else None, list(data["steps"]))
+
+
+def in_sandbox(spec: AppSpec, launcher, cache: Path, *, progress: Progress | None = None) -> Prepared:
+    """:func:`prepare`, run as one command in ``launcher`` (the grader's sandbox): every step and
+    every file it writes happen there, never in the grader, which only reads the JSON answer
+    (a folder the app can write must not be written by the grader: a planted link would send
+    the grader's writes anywhere)."""
+    (progress or (lambda _m: None))("preparing the app (in the sandbox)…")
+    result = launcher.run([sys.executable, "-m", "course.checklist.app.build", str(spec.app_dir), str(cache)],
+                          cwd=spec.app_dir, timeout=BUILD_TIMEOUT * 2)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not result.ok or not lines:
+        raise AppStartError("Preparing the app failed in the sandbox.",
+                            (result.stdout[-4000:] + "\n" + result.stderr_tail).strip())
+    answer = json.loads(lines[-1])
+    if "error" in answer:
+        raise AppStartError(answer["error"], answer.get("output", ""))
+    return from_json(spec, answer)

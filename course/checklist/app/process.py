@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ... import procs
 from .errors import AppStartError
+from .launcher import HostLauncher, Launcher
 from .log import LOG_CAP, BoundedLog
 from .prepare import Prepared
 from .procfile import substitute
@@ -40,8 +41,9 @@ class AppProcess:
     """One run of the app: :meth:`start` (spawn + wait until it answers HTTP), :meth:`stop`."""
 
     def __init__(self, prepared: Prepared, database_url: str, *, log_dir: Path | None = None,
-                 log_cap: int = LOG_CAP):
+                 log_cap: int = LOG_CAP, launcher: Launcher | None = None):
         self.prepared = prepared
+        self.launcher = launcher or HostLauncher()
         self.port = procs.free_port()
         self.host = "127.0.0.1"
         self.env = contract_env(self.port, database_url)
@@ -73,8 +75,7 @@ class AppProcess:
 
     def start(self, timeout: float = START_TIMEOUT) -> float:
         """Spawn and wait until ``GET /health`` gets any HTTP answer; returns the start-up time."""
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH")}
-        env.update(self.env)
+        env = dict(self.env)  # the launcher adds them to its own (this user's, or the sandbox's)
         if self.prepared.venv is not None:
             env["VIRTUAL_ENV"] = str(self.prepared.venv)
         elif sys.prefix != sys.base_prefix:  # `python` on PATH is the course's venv
@@ -84,7 +85,7 @@ class AppProcess:
         err_r, err_w = os.pipe()
         t0 = time.monotonic()
         try:
-            self.proc = procs.spawn(argv, cwd=self.prepared.cwd, env=env, stdout=out_w, stderr=err_w)
+            self.proc = self.launcher.spawn(argv, cwd=self.prepared.cwd, env=env, stdout=out_w, stderr=err_w)
         except OSError as e:
             os.close(out_r)
             os.close(err_r)

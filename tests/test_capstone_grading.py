@@ -1,0 +1,64 @@
+"""Capstones in a class batch: `course grade` takes app folders (a folder with a Procfile)
+beside exercise notebooks, builds and runs each in the grading sandbox, and reports each
+checklist item as a test — with its points and evidence — in every report format.
+
+The batch itself (eight reference capstones, eight starters, and a learner with a notebook
+and a capstone) is the session fixture ``capstone_batch`` (tests/conftest.py); the
+references' 11/11 is asserted in tests/test_checklist_fixtures.py.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course.checklist.items import ITEM_IDS
+
+from conftest import CAPSTONE_FRAMEWORKS, _available
+
+FRAMEWORKS = [pytest.param(f, id=f, marks=pytest.mark.skipif(not _available(f), reason=f"needs {f}'s toolchain"))
+              for f in CAPSTONE_FRAMEWORKS]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_starter_graded_in_the_batch_gets_what_course_check_gives_it(framework, capstone_batch, starter_reports):
+    graded = {t["tags"][0]: t for t in capstone_batch.tests(f"starter-{framework}")}
+    checked = {r.id: r for r in starter_reports[framework].items}
+    assert set(graded) == set(checked) == set(ITEM_IDS)
+    pairs = {item: ((graded[item]["status"], graded[item]["score"]),
+                    (checked[item].status, round(checked[item].score, 3))) for item in ITEM_IDS}
+    differ = {item: pair for item, pair in pairs.items() if pair[0] != pair[1]}
+    assert not differ, f"{framework}: graded (status, score) vs course check: {differ}"
+
+
+def test_each_item_is_a_test_with_points_and_evidence_in_every_format(capstone_batch):
+    out = capstone_batch.out
+    express = json.loads((out / "ref-express" / "results.json").read_text())
+    assert express["max_score"] == len(ITEM_IDS) and express["score"] == len(ITEM_IDS)
+    items = {t["tags"][0]: t for t in express["tests"]}
+    assert set(items) == set(ITEM_IDS)
+    evidence = items["compression"]["output"].splitlines()
+    assert evidence[0].startswith("curl ") and "/api/users" in evidence[0], "the evidence: a curl line to reproduce"
+    assert any(line.startswith("ratio: ") for line in evidence), evidence
+    starter = json.loads((out / "starter-express" / "gradescope.json").read_text())
+    assert {t["status"] for t in starter["tests"]} == {"failed"}, "a starter fails every item…"
+    assert any(0 < t["score"] < t["max_score"] for t in starter["tests"]), "…with partial credit for some"
+    reference = json.loads((out / "ref-express" / "gradescope.json").read_text())
+    assert {t["status"] for t in reference["tests"]} == {"passed"}
+    assert (out / "starter-express" / "junit.xml").read_text().count("<testcase") == len(ITEM_IDS)
+    html = (out / "report.html").read_text()
+    assert all(item in html for item in ITEM_IDS) and "ref-spring" in html
+    assert "starter-gin," in (out / "gradebook.csv").read_text()
+
+
+def test_a_capstone_and_a_notebook_of_one_learner_are_both_graded(capstone_batch):
+    learner = capstone_batch.by_name["zz-notebook-and-capstone"]
+    assert {ex["id"] for ex in learner["exercises"]} == {"capstone", "node-express-user-lookup"}
+    assert learner["score"] == len(ITEM_IDS) + 3, learner["message"]
+
+
+def test_the_apps_builds_ran_in_the_sandbox_as_its_own_database_role(capstone_batch):
+    """The report says what isolated them; nothing of the app ran as the grader."""
+    report = capstone_batch.report
+    assert "bubblewrap" in report["sandbox"]["sandbox"]
+    assert "role per submission" in report["sandbox"]["database"]
