@@ -1,9 +1,13 @@
-"""The browser suite never disappears quietly: skipped loudly without a browser, an error in CI."""
+"""The browser suite never disappears quietly: skipped loudly without a browser, an error in CI,
+where `.ci/run` installs Chromium from the distribution's packages when it is missing."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from helpers import REPO
 
@@ -36,3 +40,71 @@ def test_make_test_says_which_browser_it_found_before_the_tests():
                              text=True, env={**os.environ, "COURSE_CHROMIUM": "/nonexistent/chromium"})
     assert "THE BROWSER SUITE WILL BE SKIPPED" in missing.stderr
     assert "browser_lab.py" in (REPO / "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
+
+
+def run_ci(tmp_path, *, uid: int, chromium: bool) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`.ci/run` in a copy of the repository whose PATH holds only stubs: `id` answers ``uid``,
+    `apt-get` and `make` log how they were called (make with COURSE_REQUIRE_BROWSER)."""
+    (tmp_path / ".ci").mkdir()
+    script = tmp_path / ".ci" / "run"
+    shutil.copy(REPO / ".ci" / "run", script)
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    calls = tmp_path / "calls.log"
+    bodies = {"id": f"echo {uid}",
+              "apt-get": f'echo "apt-get $*" >> {calls}',
+              "make": f'echo "make $* COURSE_REQUIRE_BROWSER=$COURSE_REQUIRE_BROWSER" >> {calls}'}
+    if chromium:
+        bodies["chromium"] = "true"
+    for name, body in bodies.items():
+        (stubs / name).write_text(f"#!/bin/bash\n{body}\n")
+        (stubs / name).chmod(0o755)
+    (stubs / "dirname").symlink_to(shutil.which("dirname"))
+    out = subprocess.run(["/bin/bash", str(script)], env={"PATH": str(stubs)}, capture_output=True, text=True,
+                         timeout=30)
+    return out, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_ci_installs_chromium_from_the_distribution_when_missing_and_root(tmp_path):
+    out, calls = run_ci(tmp_path, uid=0, chromium=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "apt-get install -y -qq chromium" in calls, calls
+    assert calls[-1] == "make test COURSE_REQUIRE_BROWSER=1", calls
+
+
+def test_ci_leaves_a_present_chromium_alone_and_cannot_install_without_root(tmp_path):
+    for n, (uid, chromium) in enumerate([(0, True), (1000, False)]):
+        where = tmp_path / str(n)
+        where.mkdir()
+        out, calls = run_ci(where, uid=uid, chromium=chromium)
+        assert out.returncode == 0, out.stdout + out.stderr
+        # without root it still runs, and COURSE_REQUIRE_BROWSER=1 makes the missing browser an error
+        assert calls == ["make test COURSE_REQUIRE_BROWSER=1"], calls
+
+
+def test_a_failing_browser_test_leaves_a_screenshot_and_the_labs_log(tmp_path):
+    """The suite's own fixtures (tests/browser/conftest.py, loaded as a plugin) around a test
+    that fails after opening the index: the artefacts CI keeps."""
+    sys.path.insert(0, str(REPO / "tests" / "browser"))
+    try:
+        import browser_lab
+    finally:
+        sys.path.pop(0)
+    if browser_lab.find_chromium()[0] is None:
+        pytest.skip("no browser (the browser suite's own skip says why)")
+    (tmp_path / "test_fails.py").write_text(
+        "import browser_lab\n\n\n"
+        "def test_a_learner_sees_the_wrong_page(page, lab):\n"
+        "    page.goto(lab.url)\n"
+        "    browser_lab.wait_open(page, 'index.ipynb')\n"
+        "    assert False, 'deliberately'\n")
+    artefacts = tmp_path / "artefacts"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests" / "browser"), "COURSE_BROWSER_ARTIFACTS": str(artefacts)}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-q",
+                          "--rootdir", str(tmp_path), str(tmp_path / "test_fails.py")],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1 and "1 failed" in out.stdout, out.stdout + out.stderr
+    shot = artefacts / "test_a_learner_sees_the_wrong_page.png"
+    assert shot.read_bytes().startswith(b"\x89PNG"), out.stdout
+    assert "Jupyter Server" in (artefacts / "course-lab.log").read_text()
+    assert f"screenshot: {shot}" in out.stdout
