@@ -82,9 +82,11 @@ def test_ci_leaves_a_present_chromium_alone_and_cannot_install_without_root(tmp_
         assert calls == ["make test COURSE_REQUIRE_BROWSER=1"], calls
 
 
-def test_a_failing_browser_test_leaves_a_screenshot_and_the_labs_log(tmp_path):
-    """The suite's own fixtures (tests/browser/conftest.py, loaded as a plugin) around a test
-    that fails after opening the index: the artefacts CI keeps."""
+@pytest.fixture(scope="module")
+def after_a_failing_browser_test(tmp_path_factory):
+    """A suite laid out as ``tests/``: a ``browser/`` folder with the browser suite's own
+    conftest.py and a test that fails after opening the index, then a test module after it
+    (``make test`` runs every other test after the browser suite)."""
     sys.path.insert(0, str(REPO / "tests" / "browser"))
     try:
         import browser_lab
@@ -92,19 +94,40 @@ def test_a_failing_browser_test_leaves_a_screenshot_and_the_labs_log(tmp_path):
         sys.path.pop(0)
     if browser_lab.find_chromium()[0] is None:
         pytest.skip("no browser (the browser suite's own skip says why)")
-    (tmp_path / "test_fails.py").write_text(
+    where = tmp_path_factory.mktemp("suite")
+    (where / "browser").mkdir()
+    shutil.copy(REPO / "tests" / "browser" / "conftest.py", where / "browser")
+    (where / "browser" / "test_browser.py").write_text(
         "import browser_lab\n\n\n"
         "def test_a_learner_sees_the_wrong_page(page, lab):\n"
         "    page.goto(lab.url)\n"
         "    browser_lab.wait_open(page, 'index.ipynb')\n"
         "    assert False, 'deliberately'\n")
-    artefacts = tmp_path / "artefacts"
+    (where / "test_after.py").write_text(
+        "import asyncio\n\n\n"
+        "def test_asyncio_runs_after_the_browser_suite():\n"
+        "    async def answer():\n"
+        "        return 42\n\n"
+        "    assert asyncio.run(answer()) == 42\n")
+    artefacts = where / "artefacts"
     env = {**os.environ, "PYTHONPATH": str(REPO / "tests" / "browser"), "COURSE_BROWSER_ARTIFACTS": str(artefacts)}
-    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-q",
-                          "--rootdir", str(tmp_path), str(tmp_path / "test_fails.py")],
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v",
+                          "--rootdir", str(where), str(where)],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 1 and "1 failed" in out.stdout, out.stdout + out.stderr
+    return out, artefacts
+
+
+def test_a_failing_browser_test_leaves_a_screenshot_and_the_labs_log(after_a_failing_browser_test):
+    out, artefacts = after_a_failing_browser_test
+    assert "test_a_learner_sees_the_wrong_page FAILED" in out.stdout, out.stdout + out.stderr
     shot = artefacts / "test_a_learner_sees_the_wrong_page.png"
     assert shot.read_bytes().startswith(b"\x89PNG"), out.stdout
     assert "Jupyter Server" in (artefacts / "course-lab.log").read_text()
     assert f"screenshot: {shot}" in out.stdout
+
+
+def test_the_tests_after_the_browser_suite_can_use_asyncio(after_a_failing_browser_test):
+    """Playwright's sync API runs an asyncio loop while it is started: it must be stopped
+    when the browser tests end, or ``asyncio.run`` fails in every later test."""
+    out, _ = after_a_failing_browser_test
+    assert "test_asyncio_runs_after_the_browser_suite PASSED" in out.stdout, out.stdout + out.stderr

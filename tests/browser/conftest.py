@@ -1,9 +1,9 @@
 """The browser suite: a learner's day in JupyterLab, driven by Playwright in Chromium.
 
-One real ``course lab`` and one Chromium serve the whole session (starting either costs
-seconds). Each test gets a fresh browser context (its own tab, no shared page state) and
-fails if the page logged a JavaScript error. A failing test leaves a screenshot and the
-lab's log in ``_build/browser-artifacts/`` (``COURSE_BROWSER_ARTIFACTS`` to change it).
+One real ``course lab`` serves the whole session, one Chromium each test module (starting
+either costs seconds). Each test gets a fresh browser context (its own tab, no shared page
+state) and fails if the page logged a JavaScript error. A failing test leaves a screenshot
+and the lab's log in ``_build/browser-artifacts/`` (``COURSE_BROWSER_ARTIFACTS`` to change it).
 
 The browser is the system Chromium when there is one (``COURSE_CHROMIUM`` to choose),
 else Playwright's own, if ``playwright install chromium`` fetched it. Without either the
@@ -86,8 +86,12 @@ def lab(tmp_path_factory):
             print(f"course lab's log: {ARTIFACTS / 'course-lab.log'}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium, for one test module. Not for the session: Playwright's sync API runs an
+    asyncio loop in the main thread while it is started, and every later test that calls
+    ``asyncio.run`` (the rest of ``make test``) would fail with "cannot be called from a
+    running event loop"."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -137,7 +141,7 @@ class Tabs:
         return errors
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tabs(browser):
     return Tabs(browser)
 
