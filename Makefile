@@ -28,11 +28,15 @@ lab: setup
 	$(BIN)/course lab
 
 # Every notebook in sync with its .md (names the file and cell otherwise), lint (ruff, configured
-# in pyproject.toml), then unit and integration tests, then every notebook under nbval (exceptions
-# fail a cell; outputs are compared only in cells marked NBVAL_CHECK_OUTPUT).
+# in pyproject.toml), then unit and integration tests — the browser suite (tests/browser: a real
+# `course lab` driven in Chromium) among them, which runs when a Chromium is found and is
+# skipped, loudly, when none is — then every notebook under nbval (exceptions fail a cell;
+# outputs are compared only in cells marked NBVAL_CHECK_OUTPUT). Screenshots of failing browser
+# tests: _build/browser-artifacts/.
 test: setup
 	$(BIN)/course sync --check
 	$(BIN)/ruff check .
+	@$(BIN)/python tests/browser/browser_lab.py
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --durations=15
 
 # The course as a static HTML site, built with Jupyter Book 2 (myst.yml): _build/html/index.html

@@ -21,11 +21,12 @@ def unload_ipython_extension(ipython) -> None:
     servers.stop_all()
 
 
-def check(exercise_id: str):
-    """Run an exercise's checks and show the feedback panel (raises if any fails)."""
+def check(exercise_id: str) -> None:
+    """Run an exercise's checks and show the feedback panel (raises if any fails). Returns
+    nothing, so the cell that calls it shows the panel and no value."""
     from .grading.feedback import check as run
 
-    return run(exercise_id)
+    run(exercise_id)
 
 
 def progress() -> None:

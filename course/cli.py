@@ -56,22 +56,26 @@ def cmd_setup(args) -> int:
     return install.run(force=args.force)
 
 
+LAB_EPILOG = """\
+settings (course/lab/config; course/lab/__init__.py says why each is there):
+  no news popup; build artefacts hidden from the file browser; check panels saved
+  with the notebook; autosave every 5 s; kernels on Unix sockets
+
+examples:
+  course lab                             open the index in your browser
+  course lab --no-browser --port 8888    only print the URL (remote machine, container)
+  course lab -- --ServerApp.ip=0.0.0.0   what follows -- goes to `jupyter lab`
+"""
+
+
 def cmd_lab(args) -> int:
-    """Exec JupyterLab rooted at the repository, opening the index notebook."""
-    index = "notebooks/index.ipynb"
+    """Exec JupyterLab in the repository with the course's settings (:mod:`course.lab`)."""
+    from . import lab
+
     repo = paths.require_checkout("`course lab`")
-    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={repo}", index,
-            # saving keeps the course's pinned kernel metadata (course sync), whatever Python runs here
-            "--ContentsManager.pre_save_hook=course.authoring.sync.pre_save_hook"]
-    if args.no_browser:
-        argv.append("--no-browser")
-    if args.port:
-        argv.append(f"--port={args.port}")
-    if os.geteuid() == 0:  # containers, Binder-like images and CI run as root; Jupyter refuses without this
-        argv.append("--allow-root")
-    argv += args.jupyter_args
+    argv = lab.command(repo, port=args.port, open_browser=not args.no_browser, extra=args.jupyter_args)
     os.chdir(repo)
-    os.execv(sys.executable, argv)
+    os.execve(argv[0], argv, lab.environment())
     return 0  # pragma: no cover
 
 
@@ -96,11 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("lab", help="open the course in JupyterLab",
-                       description="Start JupyterLab at the repository root with the course index open. "
-                                   "Arguments after -- go to `jupyter lab`.")
-    p.add_argument("--port", type=int, help="port for JupyterLab (default: Jupyter's choice)")
-    p.add_argument("--no-browser", action="store_true", help="don't open a browser")
-    p.add_argument("jupyter_args", nargs="*", help="extra arguments for jupyter lab")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Start JupyterLab in the repository. The URL it prints (and opens) lands on "
+                                   "the course index, notebooks/index.ipynb.",
+                       epilog=LAB_EPILOG)
+    p.add_argument("--port", type=int, help="port for JupyterLab (default: Jupyter's choice, 8888 or the next free)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL; don't open a browser")
+    p.add_argument("jupyter_args", nargs="*", metavar="JUPYTER_ARG", help="extra arguments for `jupyter lab`, after --")
     p.set_defaults(func=cmd_lab)
 
     from . import scaffold

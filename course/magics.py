@@ -20,7 +20,7 @@ from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import runners, servers
+from . import runners, saves, servers
 from .errors import UsageError
 
 CELL_OPTIONS = (
@@ -95,6 +95,7 @@ def run_cell(magic: str, language: str, line: str, cell: str) -> servers.Server 
         target = Path(opts.save)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(cell)
+        saves.remember(target)  # so a check can say when this file is older than its edited cell
         if opts.no_run:
             print(f"saved {target}")
             return None

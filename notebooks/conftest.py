@@ -1,4 +1,8 @@
-"""Time per lesson notebook, printed at the end of `make test`.
+"""The lesson suite (nbval): kernels on Unix sockets, and time per lesson notebook.
+
+nbval starts each notebook's kernel itself; :func:`course.kernels.use_for_nbval` makes it
+listen on Unix sockets rather than unencrypted TCP (no "Kernel is running over TCP without
+encryption" warning).
 
 The lesson suite has a budget (all notebooks in under 10 minutes on 2 cores), and
 pytest's ``--durations`` lists cells, not notebooks. Every phase of every cell counts,
@@ -8,8 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from course import kernels
+
 BUDGET_S = 600
 _SECONDS: dict[str, float] = defaultdict(float)
+
+
+def pytest_configure(config):
+    kernels.use_for_nbval()
 
 
 def pytest_runtest_logreport(report):

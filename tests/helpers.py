@@ -82,8 +82,10 @@ def notebook(*sources: str) -> nbformat.NotebookNode:
 
 def execute(nb, cwd: Path, timeout: int = 120, allow_errors: bool = True) -> nbformat.NotebookNode:
     """Run ``nb`` in a real kernel (the way papermill and nbval do) and return it with outputs."""
+    from course.kernels import AsyncLocalKernelManager
+
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}}, kernel_manager_class=AsyncLocalKernelManager)
     client.execute()
     return nb
 

@@ -270,7 +270,7 @@ def test_exercises_ship_clean():
                 assert c.outputs == [] and c.execution_count is None, f"{path}: {c.id}"
 
 
-def test_refresh_stores_merged_numbered_outputs_and_a_figure(tmp_path):
+def test_refresh_stores_merged_numbered_outputs_and_a_figure(tmp_path, capfd):
     shutil.copy(REPO / "jupytext.toml", tmp_path)
     (tmp_path / "notebooks").mkdir()
     ipynb = tmp_path / "notebooks" / "tiny.ipynb"
@@ -282,6 +282,7 @@ def test_refresh_stores_merged_numbered_outputs_and_a_figure(tmp_path):
                 nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()")]
     nbformat.write(nb, ipynb)
     result = refresh.refresh(ipynb, timeout=120)
+    assert "without encryption" not in capfd.readouterr().err  # its kernel is on Unix sockets
     assert result["code_cells"] == 3 and result["with_output"] == 3 and result["figures"] == 1
     cells = _cells(ipynb)
     assert [c.execution_count for c in cells if c.cell_type == "code"] == [1, 2, 3]

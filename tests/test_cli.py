@@ -58,34 +58,3 @@ def test_setup_is_idempotent_and_quick_when_done():
     assert again.returncode == 0
     lines = [line for line in again.stdout.splitlines() if line.strip()]
     assert lines and all("up to date" in line or "skipped" in line for line in lines), again.stdout
-
-
-def test_course_lab_serves_jupyterlab_with_the_index(tmp_path):
-    """`make lab` ends in `course lab`: JupyterLab must come up and see the index notebook."""
-    import re
-    import time
-
-    import httpx
-
-    from course import procs
-
-    port = procs.free_port()
-    log = tmp_path / "lab.log"
-    with open(log, "wb") as out:
-        lab = procs.spawn(COURSE + ["lab", "--no-browser", "--port", str(port)], stdout=out,
-                          stderr=subprocess.STDOUT, cwd=REPO)
-    try:
-        token = None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and token is None:
-            assert lab.poll() is None, log.read_text()[-2000:]
-            found = re.search(r"token=([0-9a-f]+)", log.read_text())
-            token = found and found.group(1)
-            time.sleep(0.3)
-        assert token, "JupyterLab printed no URL:\n" + log.read_text()[-2000:]
-        r = httpx.get(f"http://127.0.0.1:{port}/api/contents/notebooks/index.ipynb",
-                      params={"content": 0, "token": token}, timeout=10)
-        assert r.status_code == 200 and r.json()["type"] == "notebook"
-        assert httpx.get(f"http://127.0.0.1:{port}/lab", params={"token": token}, timeout=10).status_code == 200
-    finally:
-        procs.stop(lab, grace=5)

@@ -72,6 +72,20 @@ def test_build_is_deterministic_and_check_detects_drift(tmp_path):
     assert stale == [f"stale: exercises/{target.relative_to(solutions)}"]
 
 
+def test_an_instructors_saved_run_never_reaches_learners(tmp_path):
+    """`course lab` saves widget state (the check panel) with a notebook: a solution saved after
+    running it carries the instructor's panel, which the learner's notebook must not."""
+    solution = next(iter(sorted(spec.SOLUTIONS.glob("*/*.ipynb"))))
+    nb = nbformat.read(solution, as_version=4)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": {}}, "version_major": 2}}
+    nb.cells[-1].outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "node-express: 3/3 points"})]
+    copy = tmp_path / solution.parent.name / solution.name
+    copy.parent.mkdir()
+    nbformat.write(nb, copy)
+    learner = json.loads(build.exercise_notebook(copy))
+    assert "widgets" not in learner["metadata"] and learner["cells"][-1]["outputs"] == []
+
+
 def test_hidden_tests_never_reach_learners():
     for ex in spec.catalogue().values():
         learner = ex.exercise_path.read_text()

@@ -95,6 +95,8 @@ def refresh(path: Path, *, timeout: float = 600) -> dict:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from .. import kernels
+
     md = path.with_suffix(".md")
     _, problems = sync.sync_pair(path, md)  # run what the author wrote last, .md or .ipynb
     if problems:
@@ -106,7 +108,8 @@ def refresh(path: Path, *, timeout: float = 600) -> dict:
             cell.outputs, cell.execution_count = [], None
     start = time.monotonic()
     client = NotebookClient(executed, timeout=timeout, kernel_name="python3", record_timing=False,
-                            startup_timeout=120, resources={"metadata": {"path": str(path.parent)}})
+                            startup_timeout=120, resources={"metadata": {"path": str(path.parent)}},
+                            kernel_manager_class=kernels.AsyncLocalKernelManager)  # Unix sockets, no TCP warning
     with _learner_environment():
         try:
             client.execute()

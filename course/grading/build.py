@@ -33,6 +33,7 @@ def exercise_notebook(path: Path) -> str:
         cell.metadata.pop("execution", None)
     out.metadata.pop("papermill", None)
     out.metadata.pop("jupytext", None)  # solutions are paired with a .md; learners' notebooks are not
+    out.metadata.pop("widgets", None)  # widget state `course lab` saved with an instructor's run
     return nbformat.writes(out) + "\n"
 
 

@@ -1,4 +1,10 @@
-"""Remember each exercise's latest result on this machine, for the welcome notebook."""
+"""Remember each exercise's latest result on this machine, for the welcome notebook.
+
+Only a learner's runs count. An instructor's notebook in ``solutions/`` calls
+``course.check`` with the same exercise id as the learner's copy; recording those runs
+would show a solved exercise (even more points than the learner's version has, as the
+solution also runs the hidden tests) to someone who never opened it.
+"""
 from __future__ import annotations
 
 import json
@@ -12,6 +18,17 @@ def store() -> Path:
     if base:
         return Path(base)
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "backend-lab" / "progress.json"
+
+
+def is_learners(workspace: str | Path, notebook: str | None = None) -> bool:
+    """Whether a check run from ``workspace`` (the notebook's folder) by ``notebook`` (default:
+    the kernel's notebook, ``JPY_SESSION_NAME``) is a learner's: not one of the instructor's
+    solutions."""
+    from .spec import SOLUTIONS
+
+    notebook = notebook if notebook is not None else os.environ.get("JPY_SESSION_NAME")
+    places = [Path(workspace)] + ([Path(notebook)] if notebook else [])
+    return not any(p.resolve().is_relative_to(SOLUTIONS.resolve()) for p in places)
 
 
 def load() -> dict:
