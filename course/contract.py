@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from pathlib import Path
+import importlib.resources
 
 import yaml
 
-DATA = Path(__file__).with_name("error_codes.yaml")
+DATA = importlib.resources.files("course") / "error_codes.yaml"  # package data, wherever installed
 
 
 @dataclasses.dataclass(frozen=True)

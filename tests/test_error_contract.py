@@ -67,7 +67,7 @@ CONTEXTS = [
     # assertions and messages about error.code
     (re.compile(rf"\berror\.code\s+(?:is\s+|of\s+)?`?{CODE}\b"), ("code",)),
     (re.compile(rf"code\W{{0,12}}\s*[!=]=\s*{Q}{CODE}{Q}"), ("code",)),
-    (re.compile(rf"code\W{{0,12}}\s+in\s+[(\[{{]([^)\]}}]*)[)\]}}]"), ("codes",)),
+    (re.compile(r"code\W{0,12}\s+in\s+[(\[{]([^)\]}]*)[)\]}]"), ("codes",)),
     # prose: **503** `X`, 422 `X`, `404` `X`, answers 400 with code `X`
     (re.compile(rf"`?\b{STATUS}`?\*{{0,2}}\s+(?:with\s+)?(?:(?:error\s+)?code\s+)?`{CODE}`"), ("status", "code")),
     (re.compile(rf"\bcode\s+`{CODE}`"), ("code",)),
@@ -112,7 +112,7 @@ def scan_text(text: str, where: str, first_line: int = 1) -> list[Finding]:
         seen: set[str] = set()
         for pattern, groups in CONTEXTS:
             for match in pattern.finditer(line):
-                values = dict(zip(groups, match.groups()))
+                values = dict(zip(groups, match.groups(), strict=True))
                 found = [values["code"]] if "code" in values else re.findall(rf"{Q}{CODE}{Q}", values["codes"])
                 status = None
                 if "status" in values:
@@ -237,7 +237,8 @@ def test_envelope_problems_names_each_breach():
 
 # --- the scanner finds what it must, and only that ------------------------------------------
 PLANTED = {
-    "js object": ("res.status(503).json({ error: { code: 'DATABASE_UNAVAILABLE', message } });", "DATABASE_UNAVAILABLE"),
+    "js object": ("res.status(503).json({ error: { code: 'DATABASE_UNAVAILABLE', message } });",
+                  "DATABASE_UNAVAILABLE"),
     "js class": ("super(message, 404, 'MISSING');", "MISSING"),
     "js pair": ("{ status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true }", "UPSTREAM_UNAVAILABLE"),
     "ts table": ("  [HttpStatus.NOT_FOUND]: 'RESOURCE_MISSING',", "RESOURCE_MISSING"),
@@ -322,7 +323,7 @@ def test_the_scan_sees_the_course_use_the_contract():
         text = path.read_text()
         for pattern, groups in CONTEXTS:
             for match in pattern.finditer(text):
-                values = dict(zip(groups, match.groups()))
+                values = dict(zip(groups, match.groups(), strict=True))
                 if values.get("code") in codes:
                     used[values["code"]] = used.get(values["code"], 0) + 1
     for code in ("BAD_REQUEST", "NOT_FOUND", "VALIDATION_ERROR", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE",
