@@ -1,9 +1,10 @@
 """``course new``: copy a framework's capstone starter into a fresh folder.
 
 The eight frameworks and the fallbacks come from the seed's metadata: an unknown
-framework is the ``FRAMEWORK_NOT_SUPPORTED`` error, and a language without a
-framework falls back to that language's default (Express for Node.js, FastAPI for
-Python).
+framework is the ``FRAMEWORK_NOT_SUPPORTED`` error, a language without a framework
+falls back to that language's default (Express for Node.js, FastAPI for Python), and
+neither falls back to the seed's overall ``fallback_to: express_defaults`` — the
+Express starter, and the command says so rather than guessing silently.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ FRAMEWORKS = {  # framework -> language, in the seed's order
     "gin": "go", "spring": "java",
 }
 LANGUAGE_DEFAULTS = {"node": "express", "python": "fastapi", "go": "gin", "java": "spring"}
+OVERALL_DEFAULT = "express"  # the seed's fallback_strategy: fallback_to: express_defaults
 STARTERS = paths.DATA / "starters"
 IGNORE = shutil.ignore_patterns("node_modules", "target", ".venv", "__pycache__", "dist")
 
@@ -35,7 +37,8 @@ class FrameworkNotSupported(CourseError):
 
 
 def resolve(framework: str | None, language: str | None) -> str:
-    """The framework to use, applying the seed's fallback for a bare language."""
+    """The framework to use, applying the seed's fallbacks: a bare language's default, and
+    Express (``express_defaults``) when neither is given."""
     if framework:
         name = framework.lower()
         if name not in FRAMEWORKS:
@@ -47,7 +50,7 @@ def resolve(framework: str | None, language: str | None) -> str:
         if language not in LANGUAGE_DEFAULTS:
             raise CourseError(f"unknown language {language!r}; use one of: {', '.join(LANGUAGE_DEFAULTS)}")
         return LANGUAGE_DEFAULTS[language]
-    raise CourseError("say which framework (--framework NAME) or language (--language NAME)")
+    return OVERALL_DEFAULT
 
 
 def new(dest: str | Path, *, framework: str | None = None, language: str | None = None) -> tuple[str, Path]:
@@ -68,6 +71,9 @@ def new(dest: str | Path, *, framework: str | None = None, language: str | None 
 
 def cmd_new(args) -> int:
     name, dest = new(args.dir, framework=args.framework, language=args.language)
+    if not args.framework and not args.language:
+        print(f"No --framework or --language given: using the seed's default, {name} "
+              f"(fallback_to: express_defaults). Pick another with --framework NAME.")
     print(f"✓ wrote the {name} starter to {dest}\n\n"
           f"Next:\n  cd {dest}\n  course check .      # see which checklist items fail\n"
           f"  (read README.md there: the contract and the task)")
@@ -80,7 +86,8 @@ def register(sub) -> None:
         description="Copy a runnable starter (Procfile, dependencies, the contract's routes implemented "
                     "naively) into DIR. `course check DIR` then shows what production work is left.",
         epilog="frameworks: " + ", ".join(FRAMEWORKS) + "\n--language node → express, python → fastapi, "
-               "go → gin, java → spring\n\nexample:\n  course new --framework fastify my-api",
+               "go → gin, java → spring\nneither → express (the seed's express_defaults)\n\n"
+               "example:\n  course new --framework fastify my-api",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dir", metavar="DIR", help="a new or empty folder")
     p.add_argument("--framework", "-f", help="one of: " + ", ".join(FRAMEWORKS))

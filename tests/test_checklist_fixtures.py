@@ -101,3 +101,16 @@ def test_language_fallbacks_follow_the_seed():
 
     assert scaffold.resolve(None, "node") == "express"
     assert scaffold.resolve(None, "python") == "fastapi"
+
+
+def test_neither_framework_nor_language_writes_the_express_starter_and_says_so(tmp_path):
+    """The seed's overall fallback (``fallback_to: express_defaults``): no option is not an
+    error, and the learner is told which starter they got and how to pick another."""
+    out = subprocess.run(["course", "new", str(tmp_path / "x")], capture_output=True, text=True,
+                         env={"PATH": str(Path(__import__("sys").executable).parent)})
+    assert out.returncode == 0, out.stderr
+    assert "express" in out.stdout and "express_defaults" in out.stdout and "--framework" in out.stdout
+    assert (tmp_path / "x" / "server.js").is_file() and "express" in (tmp_path / "x" / "package.json").read_text()
+    told = subprocess.run(["course", "new", str(tmp_path / "y"), "--language", "python"], capture_output=True,
+                          text=True, env={"PATH": str(Path(__import__("sys").executable).parent)})
+    assert told.returncode == 0 and "express_defaults" not in told.stdout  # only said when it was a guess

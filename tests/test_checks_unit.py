@@ -140,7 +140,7 @@ ALIVE = SimpleNamespace(pid=0, poll=lambda: None, returncode=None)
 
 # --- the app ----------------------------------------------------------------------------
 GOOD = dict(
-    errors="envelope",  # envelope | problem | html
+    errors="envelope",  # envelope | problem | html | off-contract (codes the contract does not have)
     logs="pino",  # pino | fastify | text | leak | info-500
     validation="all",  # all | first | none
     gzip=True, vary=True,
@@ -248,6 +248,9 @@ class App:
         if kind == "problem":
             body = {"type": "about:blank", "title": message, "status": status, "errors": details}
             return status, [("Content-Type", "application/problem+json")], json.dumps(body).encode()
+        if kind == "off-contract":  # the names the course used to mix: a code per framework, details a map
+            code = {404: "HTTP_ERROR", 400: "VALIDATION_ERROR", 500: "SERVER_ERROR"}.get(status, code)
+            details = {d["field"]: d["message"] for d in details} if details else details
         return self._json(status, {"error": {"code": code, "message": message, "details": details}})
 
     def _create(self, body):
@@ -527,6 +530,17 @@ def test_error_handling(serve):
                           "POST /api/users with malformed JSON answered text/html")
     assert "/api/no-such-route-" in result.evidence["request"]["url"]  # the first failure
     assert result.score == pytest.approx(6 / 10)  # statuses right, bodies wrong, still alive
+
+
+def test_error_handling_and_validation_judge_the_contracts_codes(serve):
+    """The envelope alone is not enough: its code must be the contract's code for the status
+    (course/error_codes.yaml), and details a list — the drift issue 12 found in the course."""
+    result = assert_fails(error_handling.check(serve(errors="off-contract")[1]),
+                          "error.code 'HTTP_ERROR' is not one of the contract's codes; a 404 is NOT_FOUND",
+                          "error.code VALIDATION_ERROR does not go with status 400: the contract's code is BAD_REQUEST")
+    assert result.score == pytest.approx(7 / 10)  # the 500's SERVER_ERROR fails too; statuses and traces pass
+    assert_fails(request_validation.check(serve(errors="off-contract")[1]),
+                 "error.details must be a non-empty list of {field, message}")
 
 
 def test_error_handling_fails_when_the_process_died(serve):

@@ -16,7 +16,7 @@ const server = http.createServer((req, res) => {
     const n = (attempts.get(key) || 0) + 1;
     attempts.set(key, n);
     if (url.pathname === '/flaky' && n >= 3) return send(200, { inStock: 7, attempt: n }); // fails twice, then works
-    return send(503, { error: { code: 'UNAVAILABLE', message: `attempt ${n} failed` } });
+    return send(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `attempt ${n} failed` } });
   }
   if (url.pathname === '/attempts') return send(200, { key, attempts: attempts.get(key) || 0 });
   send(404, { error: { code: 'NOT_FOUND', message: 'no such route' } });

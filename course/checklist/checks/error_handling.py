@@ -3,7 +3,10 @@
 Sends an unknown route, a route that throws and a malformed JSON body, then checks
 the process survived. Framework defaults fail here in telling ways: Express and Flask
 answer HTML (Express with a stack trace outside production), Gin's Recovery an empty
-500, Go's net/http drops the connection on a panic.
+500, Go's net/http drops the connection on a panic. A body in the course's envelope
+must carry the contract's code for its status (``course/error_codes.yaml``: 404
+NOT_FOUND, 500 INTERNAL_ERROR, 400 BAD_REQUEST) and, if it has ``details``, a list of
+``{field, message}``.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import uuid
 
 from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
+from course.contract import envelope_problems
 
 ITEM_ID = "error-handling"
 
@@ -69,10 +73,13 @@ def _envelope_verdict(ex: Exchange, who: str) -> tuple[bool, str]:
         kind = ex.media_type or "no Content-Type"
         return False, f"{who} answered {kind}; errors must be JSON"
     body = ex.json(default=None)
-    if is_error_envelope(body, ex.status):
-        return True, ""
-    return False, (f"{who} answered JSON without an error envelope; expected "
-                   '{"error": {"code", "message"}} or RFC 9457 problem details')
+    if not is_error_envelope(body, ex.status):
+        return False, (f"{who} answered JSON without an error envelope; expected "
+                       '{"error": {"code", "message"}} or RFC 9457 problem details')
+    problems = envelope_problems(body, ex.status)  # the course envelope: the contract's codes
+    if problems:
+        return False, f"{who} answered the envelope, but " + "; ".join(problems)
+    return True, ""
 
 
 def is_error_envelope(body: object, status: int | None) -> bool:

@@ -3,7 +3,9 @@
 Sends ``{}`` (both fields missing), wrong types (``name`` a number, ``email`` not an
 address) and a valid body with a fresh email. Validators that stop at the first error
 (Joi's default ``abortEarly``) or frameworks that coerce ``5`` into ``"5"`` fail the
-"names every field" rule; handlers with no validation at all answer 500 or 201.
+"names every field" rule; handlers with no validation at all answer 500 or 201. An
+answer in the course's envelope must use the contract's code for its status (422
+VALIDATION_ERROR, 400 BAD_REQUEST) and a ``details`` list of ``{field, message}``.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import uuid
 
 from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run, walk_json
+from course.contract import envelope_problems
 
 ITEM_ID = "request-validation"
 FIELDS = ("name", "email")
@@ -37,10 +40,12 @@ def _probe(p: Probe) -> None:
 
 def _judge_invalid(p: Probe, ex: Exchange, what: str) -> None:
     status_ok = ex.answered and ex.status in (400, 422)
-    p.rule(f"{what} → 400/422", status_ok,
-           f"{ex.describe()} with {what} {ex.outcome()}; invalid input must answer 400 or 422",
-           exchange=ex)
     body = ex.json(default=None) if ex.is_json_type else None
+    problems = envelope_problems(body, ex.status) if status_ok else []
+    p.rule(f"{what} → 400/422", status_ok and not problems,
+           f"{ex.describe()} with {what} answered {ex.status} in the envelope, but " + "; ".join(problems)
+           if problems else f"{ex.describe()} with {what} {ex.outcome()}; invalid input must answer 400 or 422",
+           exchange=ex)
     if body is None:
         p.rule(f"{what}: each bad field named", False,
                f"{ex.describe()} with {what} {ex.outcome()}; the error must be JSON naming "
@@ -49,7 +54,7 @@ def _judge_invalid(p: Probe, ex: Exchange, what: str) -> None:
     unnamed = [f for f in FIELDS if not names_field(body, f)]
     p.rule(f"{what}: each bad field named", not unnamed,
            f"{ex.describe()} with {what} does not name {' or '.join(unnamed)} in its error body; "
-           "report every invalid field (a details list or map), not just the first", exchange=ex)
+           "report every invalid field (a details list), not just the first", exchange=ex)
 
 
 def names_field(body: object, field: str) -> bool:

@@ -20,6 +20,7 @@ const (
 	CodeInternal           = "INTERNAL_ERROR"
 	CodeRateLimited        = "RATE_LIMITED"
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
+	CodePayloadTooLarge    = "PAYLOAD_TOO_LARGE"
 )
 
 // ErrorBody is {"error": {"code", "message", "details"?}}: every error answer has it.
@@ -72,4 +73,12 @@ func dbError(c *gin.Context, err error) {
 	}
 	_ = c.Error(err)
 	abortWithError(c, http.StatusInternalServerError, CodeInternal, "Internal server error", nil)
+}
+
+// codeFor is the contract's code for a 4xx the handlers answer themselves (one status, one code).
+func codeFor(status int) string {
+	if status == http.StatusRequestEntityTooLarge {
+		return CodePayloadTooLarge
+	}
+	return CodeBadRequest
 }

@@ -177,9 +177,9 @@ type createUserRequest struct {
 }
 
 func (h *handlers) createUser(c *gin.Context) {
-	req, details, badRequest := bindCreateUser(c)
-	if badRequest != "" {
-		abortWithError(c, http.StatusBadRequest, CodeBadRequest, badRequest, nil)
+	req, details, status, problem := bindCreateUser(c)
+	if problem != "" { // a body too large (413), empty or not JSON (400)
+		abortWithError(c, status, codeFor(status), problem, nil)
 		return
 	}
 	if len(details) > 0 {
@@ -199,13 +199,13 @@ func (h *handlers) createUser(c *gin.Context) {
 
 // bindCreateUser decodes and validates the body. It returns every invalid field at
 // once: a wrong JSON type (encoding/json keeps decoding the other fields) is reported
-// next to the binding tags' failures. A body that is not a JSON object is a 400.
-func bindCreateUser(c *gin.Context) (createUserRequest, []FieldError, string) {
+// next to the binding tags' failures. A body that is not a JSON object is a 400, one too large a 413.
+func bindCreateUser(c *gin.Context) (createUserRequest, []FieldError, int, string) {
 	var req createUserRequest
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	err := c.ShouldBindJSON(&req)
 	if err == nil {
-		return req, nil, ""
+		return req, nil, 0, ""
 	}
 	var details []FieldError
 	var typeErr *json.UnmarshalTypeError
@@ -220,11 +220,11 @@ func bindCreateUser(c *gin.Context) (createUserRequest, []FieldError, string) {
 			_ = errors.As(vErr, &verrs)
 		}
 	case errors.As(err, &tooBig):
-		return req, nil, fmt.Sprintf("Request body larger than %d bytes", maxBodyBytes)
+		return req, nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body larger than %d bytes", maxBodyBytes)
 	case errors.Is(err, io.EOF):
-		return req, nil, "Request body is required: a JSON object with name and email"
+		return req, nil, http.StatusBadRequest, "Request body is required: a JSON object with name and email"
 	default:
-		return req, nil, "Malformed JSON body: expected an object like {\"name\": \"...\", \"email\": \"...\"}"
+		return req, nil, http.StatusBadRequest, "Malformed JSON body: expected an object like {\"name\": \"...\", \"email\": \"...\"}"
 	}
 	for _, fe := range verrs {
 		if len(details) > 0 && details[0].Field == fe.Field() {
@@ -232,7 +232,7 @@ func bindCreateUser(c *gin.Context) (createUserRequest, []FieldError, string) {
 		}
 		details = append(details, FieldError{fe.Field(), fieldMessage(fe)})
 	}
-	return req, details, ""
+	return req, details, 0, ""
 }
 
 func fieldMessage(fe validator.FieldError) string {

@@ -69,16 +69,21 @@ function notFound(req, res, next) {
   next(new NotFoundError(`Route ${req.method} ${req.path} not found`));
 }
 
+// the contract's code for each status (any other 4xx: BAD_REQUEST, any other 5xx: INTERNAL_ERROR)
+const CODES = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT',
+                413: 'PAYLOAD_TOO_LARGE', 422: 'VALIDATION_ERROR', 429: 'RATE_LIMITED' };
+const codeFor = (status) => CODES[status] ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL_ERROR');
+
 function errorHandler(err, req, res, next) {
   if (res.headersSent) return next(err);
   let known = err instanceof APIError ? err : null;
   if (!known && err.type === 'entity.parse.failed') known = new APIError('Malformed JSON body', 400, 'BAD_REQUEST');
-  if (!known && err.expose && err.status >= 400 && err.status < 500) known = new APIError(err.message, err.status, 'BAD_REQUEST');
+  if (!known && err.expose && err.status >= 400 && err.status < 500) known = new APIError(err.message, err.status, codeFor(err.status));
   const status = known ? known.status : 500;
   if (status >= 500) res.err = err; // pino-http logs it, stack included, on the access line
   if (status === 503) res.set('Retry-After', '1');
   const error = known
-    ? { code: known.code, message: known.message, ...(known.details && { details: known.details }) }
+    ? { code: known.code, message: known.message, ...(known.details?.length && { details: known.details }) }
     : { code: 'INTERNAL_ERROR', message: 'Internal server error' };
   res.status(status).json({ error });
 }
@@ -122,9 +127,10 @@ function validateNewUser(body) {
 }
 
 function validateId(raw) {
-  if (!/^\d{1,9}$/.test(raw)) throw new APIError('id must be a positive integer', 400, 'BAD_REQUEST');
+  if (!/^-?\d+$/.test(raw)) throw new APIError('id must be an integer', 400, 'BAD_REQUEST');
   return Number(raw);
 }
+const INT4_MAX = 2 ** 31 - 1; // users.id is a PostgreSQL integer: no row has a larger id
 
 function validateMs(raw = '100') {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 30_000) {
@@ -241,7 +247,9 @@ app.get('/api/users', async (req, res) => {
 
 app.get('/api/users/:id', async (req, res) => {
   const id = validateId(req.params.id);
-  const { rows } = await query('SELECT id, name, email FROM users WHERE id = $1', [id]);
+  const { rows } = Math.abs(id) <= INT4_MAX  // beyond it PostgreSQL would refuse the parameter
+    ? await query('SELECT id, name, email FROM users WHERE id = $1', [id])
+    : { rows: [] };
   if (!rows.length) throw new NotFoundError(`User ${req.params.id} not found`);
   res.json(rows[0]);
 });

@@ -35,18 +35,20 @@ def field_errors(data: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(data, dict):
         out = []
         for key, value in data.items():
-            name = "(body)" if key == "non_field_errors" else f"{prefix}{key}"
+            name = "body" if key == "non_field_errors" else f"{prefix}{key}"
             out += field_errors(value, f"{name}.") if isinstance(value, dict) else [
                 {"field": name, "message": str(message)} for message in _as_list(value)]
         return out
-    return [{"field": prefix.rstrip(".") or "(body)", "message": str(m)} for m in _as_list(data)]
+    return [{"field": prefix.rstrip(".") or "body", "message": str(m)} for m in _as_list(data)]
 
 
 def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-HTTP_CODES = {404: "NOT_FOUND", 429: "RATE_LIMITED"}  # other 4xx: BAD_REQUEST
+# The contract's code for each status (docs/service-contract.md); any other 4xx: BAD_REQUEST.
+HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT",
+              413: "PAYLOAD_TOO_LARGE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

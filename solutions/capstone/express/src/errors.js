@@ -53,6 +53,14 @@ function notFoundHandler(req, res, next) {
   next(new NotFoundError(`Route ${req.method} ${req.path} not found`));
 }
 
+// The contract's code for each status (docs/service-contract.md; any other 4xx: BAD_REQUEST,
+// any other 5xx: INTERNAL_ERROR).
+const CODE_BY_STATUS = {
+  400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE', 422: 'VALIDATION_ERROR', 429: 'RATE_LIMITED',
+};
+const codeFor = (status) => CODE_BY_STATUS[status] ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL_ERROR');
+
 /** Express recognises error middleware by its four parameters. */
 // eslint-disable-next-line no-unused-vars
 function errorHandler(err, req, res, next) {
@@ -63,8 +71,8 @@ function errorHandler(err, req, res, next) {
     if (err.type === 'entity.parse.failed') {
       error = new BadRequestError('Malformed JSON body');
     } else if (Number.isInteger(err.status) && err.status >= 400 && err.status < 500 && err.expose) {
-      // body-parser's other client errors: body too large, unsupported charset, ...
-      error = new APIError(err.message, err.status, 'BAD_REQUEST');
+      // body-parser's other client errors: body too large (413), unsupported charset, ...
+      error = new APIError(err.message, err.status, codeFor(err.status));
     } else {
       error = new APIError('Internal server error');
     }

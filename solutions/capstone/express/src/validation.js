@@ -21,7 +21,7 @@ function validateBody(schema) {
     const result = schema.safeParse(req.body ?? {});
     if (!result.success) {
       const details = result.error.issues.map((issue) => ({
-        field: issue.path.join('.') || '(body)',
+        field: issue.path.join('.') || 'body', // the body as a whole (not an object)
         message: issue.message,
       }));
       return next(new ValidationError('Request body is invalid', details));

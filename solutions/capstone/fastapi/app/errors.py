@@ -54,8 +54,10 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-# Status codes Starlette raises itself (unknown route, wrong method, ...) → contract codes.
-HTTP_CODES = {404: "NOT_FOUND", 429: "RATE_LIMITED"}  # other 4xx: BAD_REQUEST
+# Status codes Starlette raises itself (unknown route, wrong method, ...) → the contract's codes
+# (docs/service-contract.md); any other 4xx: BAD_REQUEST.
+HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT",
+              413: "PAYLOAD_TOO_LARGE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
 async def api_error_handler(request: Request, exc: APIError) -> JSONResponse:

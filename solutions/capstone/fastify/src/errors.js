@@ -52,13 +52,17 @@ function fieldErrors(validation) {
   return validation.map((e) => {
     const path = e.instancePath.split('/').filter(Boolean);
     if (e.keyword === 'required') path.push(e.params.missingProperty);
-    const field = path.join('.') || '(body)';
+    const field = path.join('.') || 'body'; // the body as a whole
     return { field, message: e.keyword === 'required' ? `${field} is required` : `${field} ${e.message}` };
   });
 }
 
-/** Fastify's own 4xx errors (FST_ERR_CTP_INVALID_JSON_BODY, body too large, ...). */
-const CODE_BY_STATUS = { 404: 'NOT_FOUND', 429: 'RATE_LIMITED' };
+/** Fastify's own 4xx errors (FST_ERR_CTP_INVALID_JSON_BODY, body too large, ...) get the
+ * contract's code for their status (docs/service-contract.md; any other 4xx: BAD_REQUEST). */
+const CODE_BY_STATUS = {
+  400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE', 422: 'VALIDATION_ERROR', 429: 'RATE_LIMITED',
+};
 
 /** Turn anything thrown (or passed to reply.send) into an APIError. */
 function toAPIError(err) {

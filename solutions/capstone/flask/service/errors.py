@@ -62,7 +62,9 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return jsonify(error=error), status, headers or {}
 
 
-HTTP_CODES = {404: "NOT_FOUND", 429: "RATE_LIMITED"}  # other 4xx: BAD_REQUEST
+# The contract's code for each status (docs/service-contract.md); any other 4xx: BAD_REQUEST.
+HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT",
+              413: "PAYLOAD_TOO_LARGE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED"}
 
 
 def handle_http_exception(exc: HTTPException):
@@ -87,7 +89,7 @@ def handle_api_error(exc: APIError):
 
 
 def handle_validation_error(exc: ValidationError):
-    details = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+    details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
                for e in exc.errors()]
     return error_response(422, "VALIDATION_ERROR", "Request body is invalid", details)
 

@@ -3,13 +3,19 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { APIError } from './errors';
 
-/** Codes for Nest's built-in exceptions (NotFoundException, ThrottlerException, ...). */
+/** The contract's code for each status (docs/service-contract.md), for Nest's built-in
+ * exceptions (NotFoundException, ThrottlerException, ...) and body-parser's errors. */
 const CODE_BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: 'BAD_REQUEST',
   [HttpStatus.NOT_FOUND]: 'NOT_FOUND',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'METHOD_NOT_ALLOWED',
+  [HttpStatus.CONFLICT]: 'CONFLICT',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
   [HttpStatus.UNPROCESSABLE_ENTITY]: 'VALIDATION_ERROR',
   [HttpStatus.TOO_MANY_REQUESTS]: 'RATE_LIMITED',
+  [HttpStatus.BAD_GATEWAY]: 'BAD_GATEWAY',
   [HttpStatus.SERVICE_UNAVAILABLE]: 'SERVICE_UNAVAILABLE',
+  [HttpStatus.GATEWAY_TIMEOUT]: 'GATEWAY_TIMEOUT',
 };
 
 function codeFor(status: number): string {
@@ -45,7 +51,7 @@ export function toErrorBody(exception: unknown): { status: number; body: Record<
     return { status: 400, body: { code: 'BAD_REQUEST', message: 'Malformed JSON body' } };
   }
   if (Number.isInteger(err?.status) && err.status! >= 400 && err.status! < 500 && err.expose) {
-    return { status: err.status!, body: { code: 'BAD_REQUEST', message: err.message } };
+    return { status: err.status!, body: { code: codeFor(err.status!), message: err.message } };  // 413: PAYLOAD_TOO_LARGE
   }
   return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'Internal server error' } };
 }

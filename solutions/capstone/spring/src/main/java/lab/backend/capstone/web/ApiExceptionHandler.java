@@ -106,7 +106,7 @@ public class ApiExceptionHandler {
 
     /**
      * The safety net. Framework errors that carry their own 4xx status (405, 415, 406...)
-     * keep it; anything else is a bug: logged with its stack trace at error level, and
+     * keep it, with its headers (a 405's Allow) and the contract's code for it; anything else is a bug: logged with its stack trace at error level, and
      * the client learns nothing more than "500".
      */
     @ExceptionHandler(Exception.class)
@@ -115,7 +115,8 @@ public class ApiExceptionHandler {
             HttpStatusCode status = framework.getStatusCode();
             HttpStatus known = HttpStatus.resolve(status.value());
             return ResponseEntity.status(status).headers(framework.getHeaders())
-                    .body(ErrorBody.of("BAD_REQUEST", known != null ? known.getReasonPhrase() : "Bad request"));
+                    .body(ErrorBody.of(ErrorBody.codeFor(status.value()),
+                            known != null ? known.getReasonPhrase() : "Bad request"));
         }
         log.error("unhandled exception", ex);
         return error(HttpStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error", null);

@@ -22,11 +22,7 @@ public class EnvelopeErrorController implements ErrorController {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         HttpStatus status = code instanceof Integer i && HttpStatus.resolve(i) != null
                 ? HttpStatus.valueOf(i) : HttpStatus.INTERNAL_SERVER_ERROR;
-        String errorCode = switch (status) {
-            case NOT_FOUND -> "NOT_FOUND";
-            case TOO_MANY_REQUESTS -> "RATE_LIMITED";
-            default -> status.is4xxClientError() ? "BAD_REQUEST" : "INTERNAL_ERROR";
-        };
-        return ResponseEntity.status(status).body(ErrorBody.of(errorCode, status.getReasonPhrase()));
+        return ResponseEntity.status(status).body(ErrorBody.of(ErrorBody.codeFor(status.value()),
+                status.getReasonPhrase()));
     }
 }

@@ -20,4 +20,22 @@ public record ErrorBody(Error error) {
     public static ErrorBody of(String code, String message, Object details) {
         return new ErrorBody(new Error(code, message, details));
     }
+
+    /** The contract's code for a status (docs/service-contract.md): one status, one code; any
+     * other 4xx is BAD_REQUEST, any other 5xx INTERNAL_ERROR. */
+    public static String codeFor(int status) {
+        return switch (status) {
+            case 400 -> "BAD_REQUEST";
+            case 404 -> "NOT_FOUND";
+            case 405 -> "METHOD_NOT_ALLOWED";
+            case 409 -> "CONFLICT";
+            case 413 -> "PAYLOAD_TOO_LARGE";
+            case 422 -> "VALIDATION_ERROR";
+            case 429 -> "RATE_LIMITED";
+            case 502 -> "BAD_GATEWAY";
+            case 503 -> "SERVICE_UNAVAILABLE";
+            case 504 -> "GATEWAY_TIMEOUT";
+            default -> status < 500 ? "BAD_REQUEST" : "INTERNAL_ERROR";
+        };
+    }
 }
