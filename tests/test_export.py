@@ -26,6 +26,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from course.grading import export
+from course.grading.results import Verdict
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 HOSTILE = ("\x1b[31mred\x1b[0m NUL:\x00 BEL:\x07 VT:\x0b FF:\x0c ESC-title:\x1b]0;pwned\x07 "
@@ -61,7 +62,7 @@ def hostile_report() -> dict:
                       output="Traceback ...\x00", hidden=True, tags=("graceful-shutdown",)),
             ]}),
         FakeTask("bob", Path("ex-b.ipynb"), "broken-exercise", {
-            "ok": False, "exercise": "broken-exercise", "verdict": f"error: the kernel died: {HOSTILE}",
+            "ok": False, "exercise": "broken-exercise", "verdict": Verdict(f"the kernel died: {HOSTILE}").to_json(),
             "results": [], "work_s": 0.5}),
         FakeTask("-cmd", Path("ex-a.ipynb"), "hostile-exercise", None),
     ]
@@ -203,3 +204,19 @@ def test_summary_table_is_one_line_per_learner():
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].split() == ["LEARNER", "SCORE", "STATUS", "NOTE"]
     assert "\x1b" not in table
+
+
+def test_only_the_graders_own_failures_make_course_grade_fail():
+    """Exit status 3 is for the instructor to act on: a crash of the grader, not a learner's
+    timeout (which is a grade like any other)."""
+    from course.grading.grade import grader_failures
+
+    crash = Verdict("grader crashed: KeyError: 'x'", by_grader=True)
+    timeout = Verdict("timed out after 8 s in cell 4")
+    tasks = [FakeTask(name, Path("ex-b.ipynb"), "broken-exercise",
+                      {"ok": False, "exercise": "broken-exercise", "verdict": v.to_json(), "results": []})
+             for name, v in (("ann", crash), ("ben", timeout))]
+    report = export.assemble(tasks, {}, duration=1.0)
+    assert grader_failures(report) == [f"ann/broken-exercise: {crash}"]
+    assert {ex["message"] for learner in report["learners"] for ex in learner["exercises"]} == {
+        "error: grader crashed: KeyError: 'x'", "error: timed out after 8 s in cell 4"}

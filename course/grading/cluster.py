@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import CourseError
+from .results import Verdict
 
 PLUGIN = "backend-lab-grading"
 ALLOWED_FAILURES = 1  # a task is tried again once after its worker died; the second death is its verdict
@@ -152,10 +153,11 @@ def run(payloads: Iterable[tuple[object, dict]], *, settings: Settings, jobs: in
                     result = future.result()
                 except KilledWorker:
                     result = {"ok": False, "results": [],
-                              "verdict": f"error: the submission killed its grading worker "
-                                         f"{ALLOWED_FAILURES + 1} times (a crash or a limit of the worker's machine)"}
+                              "verdict": Verdict(f"the submission killed its grading worker {ALLOWED_FAILURES + 1} "
+                                                     "times (a crash or a limit of the worker's machine)").to_json()}
                 except Exception as e:  # noqa: BLE001 - one task's failure never stops the batch
-                    result = {"ok": False, "results": [], "verdict": f"error: grader crashed: {type(e).__name__}: {e}"}
+                    result = {"ok": False, "results": [],
+                              "verdict": Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True).to_json()}
                 on_result(key, result)
             return sandbox
         except BaseException:

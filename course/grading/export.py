@@ -24,6 +24,7 @@ from xml.etree import ElementTree as ET
 from ..checklist.items import load_items
 from ..errors import CourseError
 from . import spec
+from .results import Verdict
 
 HIDDEN_CODE = "(hidden test)"  # what a hidden test shows instead of its code
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -59,7 +60,7 @@ def is_hidden(test: dict) -> bool:
 
 
 def _exercise_record(task) -> dict:
-    result = task.result or {"ok": False, "verdict": "error: not graded", "results": []}
+    result = task.result or {"ok": False, "verdict": Verdict("not graded", by_grader=True).to_json(), "results": []}
     tests = result.get("results", [])
     exercise_id = result.get("exercise") or task.exercise_id
     try:
@@ -68,17 +69,18 @@ def _exercise_record(task) -> dict:
         max_score = sum(t["max_score"] for t in tests)
     max_score = max(max_score, sum(t["max_score"] for t in tests))
     score = round(sum(t["score"] for t in tests), 3)  # fractional item scores: no float noise
-    verdict = result.get("verdict")
+    verdict = Verdict.from_json(result["verdict"]) if result.get("verdict") else None
     if verdict:
         status = "error"
     elif tests and all(t["status"] == "pass" for t in tests):
         status = "pass"
     else:
         status = "fail"
-    message = verdict or result.get("error")
+    message = str(verdict) if verdict else result.get("error")
     return {"id": exercise_id, "notebook": task.source.name, "status": status, "score": score,
             "max_score": max_score, "message": message, "execution_error": result.get("error"),
-            "tests": tests, "work_s": round(result.get("work_s", 0.0), 3)}
+            "tests": tests, "work_s": round(result.get("work_s", 0.0), 3),
+            "grader_failed": bool(verdict and verdict.by_grader)}
 
 
 def assemble(tasks, sandbox_info: dict, duration: float) -> dict:

@@ -33,6 +33,7 @@ from ..errors import CourseError
 from ..sandbox import detect, limits
 from . import export, spec
 from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
+from .results import Verdict
 
 
 CAPSTONE = "capstone"  # the exercise id of a capstone app (graded against the checklist)
@@ -186,7 +187,7 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     runnable = [t for t, _ in payloads]
     for t in tasks:
         if t.problem is not None:
-            t.result = {"ok": False, "verdict": f"error: {t.problem}", "results": [], "exercise": t.exercise_id}
+            t.result = {"ok": False, "verdict": Verdict(t.problem).to_json(), "results": [], "exercise": t.exercise_id}
     bar = None
     if progress and runnable:
         from tqdm import tqdm
@@ -216,15 +217,11 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     return report
 
 
-GRADER_FAILURES = ("error: grader crashed", "error: the exercise's checks failed to load",
-                   "error: the grading worker died before")
-
-
 def grader_failures(report: dict) -> list[str]:
     """Errors of the grader itself (not of learners): the reason for a non-zero exit."""
     return [f"{learner['name']}/{ex['id']}: {ex['message']}" for learner in report["learners"]
             for ex in learner["exercises"]
-            if (ex["message"] or "").startswith(GRADER_FAILURES)]
+            if ex.get("grader_failed")]
 
 
 def cmd_grade(args) -> int:

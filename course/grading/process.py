@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import paths, procs
 from ..sandbox import limits
 from .worker import PROTOCOL_PREFIX
+from .results import Verdict
 
 GRADER_PRIVATE_ENV = "COURSE_GRADER_PRIVATE"
 DATABASE_ENV = "COURSE_GRADER_DATABASE_URL"
@@ -83,8 +84,8 @@ class GradingProcess:
         try:
             workspace, private = self.unpack(payload)
         except (OSError, ValueError) as e:  # tarfile's filter refuses a hostile archive (ValueError subclasses)
-            return {"ok": False, "verdict": f"error: could not unpack the submission: {type(e).__name__}: {e}",
-                    "results": []}
+            verdict = Verdict(f"could not unpack the submission: {type(e).__name__}: {e}")
+            return {"ok": False, "verdict": verdict.to_json(), "results": []}
         try:
             return self._ask({"index": payload["index"], "exercise_id": payload["exercise_id"],
                               "workspace": str(workspace), "private": str(private),
@@ -100,22 +101,22 @@ class GradingProcess:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
             self.proc.stdin.flush()
         except BrokenPipeError:
-            return self._restart("error: the grading worker died before this submission "
-                                 f"(see {self.log_path.name})")
+            return self._restart(Verdict(f"the grading worker died before this submission (see {self.log_path.name})",
+                                         by_grader=True))
         deadline = time.monotonic() + limit
         buffer = b""
         fd = self.proc.stdout.fileno()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return self._restart(f"error: the submission took longer than {limit:g} s and was stopped")
+                return self._restart(Verdict(f"the submission took longer than {limit:g} s and was stopped"))
             ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
             if not ready:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                return self._restart("error: the grading worker died (killed by a limit?) — "
-                                     f"last log lines:\n{procs.tail(self.log_path, 5)}")
+                return self._restart(Verdict("the grading worker died (killed by a limit?) — "
+                                             f"last log lines:\n{procs.tail(self.log_path, 5)}"))
             buffer += chunk
             for line in buffer.split(b"\n")[:-1]:
                 text = line.decode("utf-8", "replace")
@@ -123,11 +124,11 @@ class GradingProcess:
                     return json.loads(text[len(PROTOCOL_PREFIX):])
             buffer = buffer.split(b"\n")[-1]
 
-    def _restart(self, verdict: str) -> dict:
+    def _restart(self, verdict: Verdict) -> dict:
         self.stop()
         limits.remove_stale_cgroups()
         self.start()
-        return {"ok": False, "verdict": verdict, "results": []}
+        return {"ok": False, "verdict": verdict.to_json(), "results": []}
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -46,6 +46,28 @@ class TestResult:
         return cls(**{**{k: v for k, v in data.items() if k in fields}, "status": Status(data["status"])})
 
 
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Why a whole submission got the ``error`` status instead of test-by-test scores, and
+    whose failure it was. ``by_grader`` ones (the grader crashed, the instructor's checks
+    would not load, a worker died before the submission reached it) make ``course grade``
+    exit 3: they are the instructor's to fix. The learner's (a timeout, a limit, a corrupt
+    notebook) are grades like any other. Travels as JSON between grading processes."""
+
+    message: str
+    by_grader: bool = False
+
+    def __str__(self) -> str:
+        return f"error: {self.message}"
+
+    def to_json(self) -> dict:
+        return {"message": self.message, "by_grader": self.by_grader}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Verdict":
+        return cls(str(data["message"]), bool(data.get("by_grader")))
+
+
 def shorten(text: str, limit: int = OUTPUT_LIMIT) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 20] + "\n… (truncated)"

@@ -45,7 +45,7 @@ from ..sandbox import binds, detect, network
 from ..sandbox.jail import Jail
 from ..sandbox.limits import Confinement
 from . import spec
-from .results import Status, TestResult
+from .results import Status, TestResult, Verdict
 from .run import run_tests
 from .tests import load
 
@@ -141,11 +141,12 @@ def execute(task: dict, jail: Jail, output: Path) -> dict:
         cell = _error_cell(output, e.cell_index)
         outcome["error"] = f"cell {cell or '?'} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
-        outcome["verdict"] = f"error: timed out after {timeout:g} s in cell {_papermill_cell(output) or '?'}"
+        cell = _papermill_cell(output) or "?"
+        outcome["verdict"] = Verdict(f"timed out after {timeout:g} s in cell {cell}").to_json()
     except DeadKernelError:
-        outcome["verdict"] = f"error: the kernel died in cell {_papermill_cell(output) or '?'}"
+        outcome["verdict"] = Verdict(f"the kernel died in cell {_papermill_cell(output) or '?'}").to_json()
     except Exception as e:  # noqa: BLE001 - corrupt notebooks, kernel start failures: the learner's verdict
-        outcome["verdict"] = f"error: could not execute the notebook: {type(e).__name__}: {e}"[:500]
+        outcome["verdict"] = Verdict(f"could not execute the notebook: {type(e).__name__}: {e}"[:500]).to_json()
     finally:
         outcome["execution_s"] = time.monotonic() - start
     return outcome
@@ -213,8 +214,8 @@ class Worker:
         try:
             return network.isolated(self._grade, task, relays=self.relays, private=self.caps.sandboxed)
         except RuntimeError as e:
-            return {"ok": False, "verdict": f"error: grader crashed: {e}"[:2000], "results": [],
-                    "work_s": time.monotonic() - started}
+            verdict = Verdict(f"grader crashed: {e}"[:2000], by_grader=True)
+            return {"ok": False, "verdict": verdict.to_json(), "results": [], "work_s": time.monotonic() - started}
 
     def _jail(self, task: dict, private: Path, confinement: Confinement, database_url: str, *,
               build_caches: bool = False) -> Jail:
@@ -236,7 +237,8 @@ class Worker:
             exercise = spec.find(task["exercise_id"])
             parts = exercise.checks_parts()
         except CourseError as e:
-            return {"ok": False, "verdict": f"error: {e}", "results": [], "work_s": time.monotonic() - started}
+            return {"ok": False, "verdict": Verdict(str(e)).to_json(), "results": [],
+                    "work_s": time.monotonic() - started}
         databases = DatabaseUsage(self.server.admin_url)
         confinement = Confinement(task["index"], cgroups=self.caps.cgroups, sandboxed=self.caps.sandboxed,
                                   disk_roots=[workspace, private], databases=databases)
@@ -255,12 +257,13 @@ class Worker:
                     results = self._run_tests(exercise, parts, jail, test_db.url)
                 except Exception as e:  # noqa: BLE001 - the instructor's checks themselves are broken: say so
                     results = []
-                    run["verdict"] = f"error: the exercise's checks failed to load: {type(e).__name__}: {e}"
+                    run["verdict"] = Verdict(f"the exercise's checks failed to load: {type(e).__name__}: {e}",
+                                             by_grader=True).to_json()
                 finally:
                     jail.close()
             hit = confinement.hit()
             if hit is not None:
-                run["verdict"] = f"error: {hit.verdict()}"
+                run["verdict"] = Verdict(hit.verdict()).to_json()
             return _without_paths({"ok": True, "exercise": exercise.id, "results": results, **run,
                                    "tests_s": time.monotonic() - tests_started,
                                    "work_s": time.monotonic() - started}, workspace, private)
@@ -283,7 +286,7 @@ class Worker:
                                       prepare_cache=workspace / ".prepare", prepare_in_launcher=True,
                                       roles_required=True)
         except CourseError as e:  # unusable input (no web: line, a shell in it, ...)
-            return {"ok": True, "exercise": CAPSTONE, "results": [], "verdict": f"error: {e}",
+            return {"ok": True, "exercise": CAPSTONE, "results": [], "verdict": Verdict(str(e)).to_json(),
                     "work_s": time.monotonic() - started}
         finally:
             jail.close()
@@ -294,7 +297,7 @@ class Worker:
                    "error": report.message or None, "verdict": None, "execution_s": report.duration_s,
                    "work_s": time.monotonic() - started}
         if hit is not None:
-            outcome["verdict"] = f"error: {hit.verdict()}"
+            outcome["verdict"] = Verdict(hit.verdict()).to_json()
         return outcome
 
     def _run_tests(self, exercise, parts, jail: Jail, database_url: str) -> list[dict]:
@@ -367,7 +370,8 @@ def main() -> int:
         try:
             result = worker.grade(task)
         except BaseException as e:  # noqa: BLE001 - never let one submission take the worker down silently
-            result = {"ok": False, "verdict": f"error: grader crashed: {type(e).__name__}: {e}",
+            verdict = Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True)
+            result = {"ok": False, "verdict": verdict.to_json(),
                       "trace": traceback.format_exc()[-2000:], "results": []}
         out.write(PROTOCOL_PREFIX + json.dumps(result) + "\n")
         out.flush()
