@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course import toolchains
 from course.checklist import engine
 from course.checklist.app import AppProcess, app_cache_dir, load_spec, prepare
-from course.checklist.database import EmbeddedPostgres
+from course.postgres import EmbeddedPostgres
 from course.checklist.model import Target
 
 ROOT = Path(__file__).resolve().parent.parent / "solutions" / "capstone"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course.checklist import engine
 from course.checklist.app import AppProcess, load_spec, prepare
-from course.checklist.database import EmbeddedPostgres
+from course.postgres import EmbeddedPostgres
 from course.checklist.model import Target
 
 TARGET_S = 4.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import atexit
 import os
 
-from .checklist.database import AppDb, DatabaseServer, EmbeddedPostgres
+from .postgres import AppDb, DatabaseServer, EmbeddedPostgres
 
 _server: DatabaseServer | None = None
 _db: AppDb | None = None

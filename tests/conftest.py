@@ -9,7 +9,7 @@ import pytest
 def checklist_pg():
     """One embedded PostgreSQL for the whole session: apps each get their own database
     on it (``check_app(..., database=checklist_pg)``), so ~30 apps cost one start."""
-    from course.checklist.database import EmbeddedPostgres
+    from course.postgres import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         yield server

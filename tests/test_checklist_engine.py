@@ -25,7 +25,7 @@ from course import paths, procs
 from course.checklist import app as app_mod
 from course.checklist import cli, engine, report
 from course.checklist.app import LOG_CAP
-from course.checklist.database import EmbeddedPostgres
+from course.postgres import EmbeddedPostgres
 from course.checklist.model import Item, Result
 from course.errors import CourseError
 

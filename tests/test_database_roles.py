@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from course.checklist import database
-from course.checklist.database import DatabaseServer, EmbeddedPostgres
+from course import postgres as database
+from course.postgres import DatabaseServer, EmbeddedPostgres
 from course.errors import CourseError
 
 

@@ -29,7 +29,7 @@ from ..errors import CourseError
 from .app import START_TIMEOUT, STOP_GRACE, AppProcess, AppStartError, load_spec, prepare
 from .app.launcher import Launcher
 from .app.prepare import in_sandbox as prepare_in_sandbox
-from .database import DatabaseServer, provision
+from ..postgres import DatabaseServer, provision
 from .model import Item, Result, Target
 
 Check = Callable[[Target], Result]

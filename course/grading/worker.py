@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import nbformat
 
-from ..checklist.database import DB_PREFIX, DatabaseServer, EmbeddedPostgres
+from ..postgres import DB_PREFIX, DatabaseServer, EmbeddedPostgres
 from ..errors import CourseError
 from ..sandbox import binds, detect, network
 from ..sandbox.jail import Jail

@@ -1,4 +1,5 @@
-"""PostgreSQL for ``course check``: one server, a fresh database per checked app.
+"""PostgreSQL for the whole course: one server, a fresh database (and role) per checked app,
+per graded submission and per lesson (``course.db``) — shared infrastructure like ``procs``.
 
 Why a real server: two checklist items (pooling, readiness) are judged from the
 database's own point of view (``pg_stat_activity``) and by making the database
@@ -50,8 +51,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from .. import paths, procs
-from ..errors import CourseError
+from . import paths, procs
+from .errors import CourseError
 
 CHECKER_APP_NAME = "course-check"  # application_name of every session the checker opens
 DB_PREFIX = "lab_"  # every database we create starts with this
