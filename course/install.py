@@ -194,3 +194,18 @@ def run(force: bool = False, log: Callable[[str], None] = print) -> int:
 def _echo_errors(stream: str, text: str) -> None:
     if stream == "stderr":
         sys.stderr.write(text)
+
+
+# -- `course setup` ---------------------------------------------------------------------
+def cmd_setup(args) -> int:
+    """Install the packages cells import (idempotent)."""
+    return run(force=args.force)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("setup", help="install the npm, Go and Maven packages lessons import",
+                       description="Runs `npm ci`, `go mod download && go build` and Maven dependency "
+                                   "resolution for the course's projects in course/projects/. Steps whose "
+                                   "inputs are unchanged are skipped.")
+    p.add_argument("--force", action="store_true", help="redo every step")
+    p.set_defaults(func=cmd_setup)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import re
 import shutil
@@ -180,3 +181,29 @@ def doctor() -> dict:
     """The ``course doctor`` report: every tool, and whether all are usable."""
     tools = {name: find(name).to_json() for name in SPECS}
     return {"ok": all(t["ok"] for t in tools.values()), "toolchains": tools}
+
+
+# -- `course doctor` --------------------------------------------------------------------
+def cmd_doctor(args) -> int:
+    """Print every toolchain's state; exit 0 only if all are usable."""
+    report = doctor()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0 if report["ok"] else 1
+    for name, t in report["toolchains"].items():
+        mark = "✓" if t["ok"] else "✗"
+        version = t["version"] or "-"
+        print(f"{mark} {name:<7} {version:<10} {t['path'] or 'not found'}  (needs ≥ {t['minimum']})")
+        if t["hint"]:
+            print(f"    {t['hint']}")
+    print("all toolchains ready" if report["ok"] else "some toolchains are missing: see the hints above")
+    return 0 if report["ok"] else 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check the Python, Node, Go, Java and Maven toolchains",
+                       description="Find each toolchain (override env var, PATH, pip-installed wheels), "
+                                   "check its version against the course minimum, and say how to install "
+                                   "what is missing. Exit status 0 only if all are usable.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_doctor)

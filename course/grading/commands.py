@@ -74,3 +74,8 @@ def register_grade(sub) -> None:
                    help="run learner code without bubblewrap (limits only): for machines where no sandbox can be "
                         "made and the class is trusted; every report says so")
     p.set_defaults(func=_lazy("grade", "cmd_grade"))
+
+
+def register(sub) -> None:
+    register_build(sub)
+    register_grade(sub)

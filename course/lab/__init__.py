@@ -26,9 +26,12 @@ read from a config folder)
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
+
+from .. import paths
 
 CONFIG = Path(__file__).resolve().parent / "config"
 INDEX = "notebooks/index.ipynb"
@@ -55,3 +58,37 @@ def command(root: Path, *, port: int | None = None, open_browser: bool = True,
     if os.geteuid() == 0:  # containers, Binder-like images and CI run as root; Jupyter refuses without this
         argv.append("--allow-root")
     return argv + list(extra)
+
+
+# -- `course lab` -----------------------------------------------------------------------
+LAB_EPILOG = """\
+settings (course/lab/config; course/lab/__init__.py says why each is there):
+  no news popup; build artefacts hidden from the file browser; check panels saved
+  with the notebook; autosave every 5 s; kernels on Unix sockets
+
+examples:
+  course lab                             open the index in your browser
+  course lab --no-browser --port 8888    only print the URL (remote machine, container)
+  course lab -- --ServerApp.ip=0.0.0.0   what follows -- goes to `jupyter lab`
+"""
+
+
+def cmd_lab(args) -> int:
+    """Exec JupyterLab in the repository with the course's settings (:mod:`course.lab`)."""
+    repo = paths.require_checkout("`course lab`")
+    argv = command(repo, port=args.port, open_browser=not args.no_browser, extra=args.jupyter_args)
+    os.chdir(repo)
+    os.execve(argv[0], argv, environment())
+    return 0  # pragma: no cover
+
+
+def register(sub) -> None:
+    p = sub.add_parser("lab", help="open the course in JupyterLab",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Start JupyterLab in the repository. The URL it prints (and opens) lands on "
+                                   "the course index, notebooks/index.ipynb.",
+                       epilog=LAB_EPILOG)
+    p.add_argument("--port", type=int, help="port for JupyterLab (default: Jupyter's choice, 8888 or the next free)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL; don't open a browser")
+    p.add_argument("jupyter_args", nargs="*", metavar="JUPYTER_ARG", help="extra arguments for `jupyter lab`, after --")
+    p.set_defaults(func=cmd_lab)
