@@ -62,3 +62,30 @@ def test_the_apps_builds_ran_in_the_sandbox_as_its_own_database_role(capstone_ba
     report = capstone_batch.report
     assert "bubblewrap" in report["sandbox"]["sandbox"]
     assert "role per submission" in report["sandbox"]["database"]
+
+
+@pytest.mark.skipif(not _available("express"), reason="needs Node and npm")
+def test_a_build_reaches_the_registry_only_where_the_instructor_allows_it(tmp_path, monkeypatch):
+    """With nothing in npm's cache, the sandbox's offline `npm ci` of a capstone fails, and the
+    report says why; with --allow-network-for-build the same build (still in the sandbox)
+    downloads what it needs, and the app is checked."""
+    import shutil
+
+    from course.grading import grade as grading
+
+    from helpers import REPO
+
+    empty = tmp_path / "npm-cache"
+    empty.mkdir()
+    monkeypatch.setenv("npm_config_cache", str(empty))  # the workers' npm: a cache with nothing in it
+    learner = tmp_path / "class" / "learner"
+    shutil.copytree(REPO / "course" / "starters" / "express", learner, ignore=shutil.ignore_patterns("node_modules"))
+
+    offline = grading.grade([learner], jobs=1, out=tmp_path / "offline", progress=False)["learners"][0]
+    capstone = offline["exercises"][0]
+    assert offline["score"] == 0 and capstone["message"] and "npm ci" in capstone["message"], capstone["message"]
+
+    online = grading.grade([learner], jobs=1, out=tmp_path / "online", progress=False,
+                           allow_network_for_build=True)["learners"][0]
+    assert online["score"] > 0, online["exercises"][0]["message"]
+    assert not (learner / "node_modules").exists(), "the submission itself is never written"

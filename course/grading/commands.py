@@ -70,6 +70,11 @@ def register_grade(sub) -> None:
     p.add_argument("--database-url", metavar="URL",
                    help="PostgreSQL for the workers (its user needs CREATEDB and CREATEROLE: each submission gets "
                         "a role of its own); default: an embedded server per worker")
+    p.add_argument("--allow-network-for-build", action="store_true",
+                   help="capstones: run their build (npm ci, go build, mvn package, pip install) in the sandbox "
+                        "but on the worker's network, so dependencies missing from the caches are downloaded; "
+                        "install scripts then reach what the worker reaches. Default: build offline, from the "
+                        "caches `course setup` warms; the app itself never has a network")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run learner code without bubblewrap (limits only): for machines where no sandbox can be "
                         "made and the class is trusted; every report says so")

@@ -135,14 +135,15 @@ def _pack(app: Path) -> bytes:
     return buffer.getvalue()
 
 
-def payload(task: Task, *, cell_timeout: float, submission_timeout: float) -> dict:
+def payload(task: Task, *, cell_timeout: float, submission_timeout: float,
+            allow_network_for_build: bool = False) -> dict:
     """What travels to a worker for ``task``: the learner's notebook (ids repaired when duplicated,
     the only change, and to a copy) or the capstone app's sources, the exercise's id and the
     time limits — never the checks."""
     if task.capstone:
         return {"index": task.index, "exercise_id": CAPSTONE, "notebook": task.source.name,
                 "content": _pack(task.source), "cell_timeout": cell_timeout,
-                "submission_timeout": submission_timeout}
+                "submission_timeout": submission_timeout, "allow_network_for_build": allow_network_for_build}
     nb = nbformat.read(task.source, as_version=4)
     ids = [c.get("id") for c in nb.cells]
     if len(set(ids)) != len(ids):
@@ -156,7 +157,8 @@ def payload(task: Task, *, cell_timeout: float, submission_timeout: float) -> di
 def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "grades",
           formats: tuple[str, ...] = FORMATS, cell_timeout: float = DEFAULT_CELL_TIMEOUT,
           submission_timeout: float = DEFAULT_SUBMISSION_TIMEOUT, progress: bool | None = None,
-          no_sandbox: bool = False, database_url: str | None = None, scheduler: str | None = None) -> dict:
+          no_sandbox: bool = False, database_url: str | None = None, scheduler: str | None = None,
+          allow_network_for_build: bool = False) -> dict:
     """Grade every submission; write reports under ``out``; return the class summary.
 
     ``scheduler``: a Dask scheduler's address (workers elsewhere); otherwise an embedded
@@ -181,7 +183,8 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     for t in tasks:
         if t.problem is None:
             try:
-                payloads.append((t, payload(t, cell_timeout=cell_timeout, submission_timeout=submission_timeout)))
+                payloads.append((t, payload(t, cell_timeout=cell_timeout, submission_timeout=submission_timeout,
+                                            allow_network_for_build=allow_network_for_build)))
             except (CourseError, OSError) as e:
                 t.problem = f"cannot be sent for grading: {e}"
     runnable = [t for t, _ in payloads]
@@ -229,7 +232,8 @@ def cmd_grade(args) -> int:
     report = grade(args.submissions, jobs=args.jobs, out=args.out, formats=formats,
                    cell_timeout=args.cell_timeout, submission_timeout=args.submission_timeout,
                    progress=False if args.quiet else None, no_sandbox=args.no_sandbox,
-                   database_url=args.database_url, scheduler=args.scheduler)
+                   database_url=args.database_url, scheduler=args.scheduler,
+                   allow_network_for_build=args.allow_network_for_build)
     print(export.summary_table(report))
     print(f"\nreports in {args.out}/ ({', '.join(formats)}); took {report['duration_s']:.1f} s")
     if args.no_sandbox:

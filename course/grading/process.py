@@ -89,7 +89,8 @@ class GradingProcess:
         try:
             return self._ask({"index": payload["index"], "exercise_id": payload["exercise_id"],
                               "workspace": str(workspace), "private": str(private),
-                              "notebook": payload["notebook"], "cell_timeout": payload["cell_timeout"]},
+                              "notebook": payload["notebook"], "cell_timeout": payload["cell_timeout"],
+                              "allow_network_for_build": bool(payload.get("allow_network_for_build"))},
                              payload["submission_timeout"])
         finally:
             shutil.rmtree(workspace.parent, ignore_errors=True)

@@ -212,6 +212,9 @@ class Worker:
     def grade(self, task: dict) -> dict:
         started = time.monotonic()
         try:
+            if task["exercise_id"] == CAPSTONE and task.get("allow_network_for_build"):
+                # the build alone, in a sandbox on the worker's network; the app then runs offline
+                task = {**task, "build_failure": network.isolated(self._build_capstone, task, private=False)}
             return network.isolated(self._grade, task, relays=self.relays, private=self.caps.sandboxed)
         except RuntimeError as e:
             verdict = Verdict(f"grader crashed: {e}"[:2000], by_grader=True)
@@ -271,6 +274,32 @@ class Worker:
             confinement.close()
             databases.close()
 
+    def _build_capstone(self, task: dict) -> str | None:
+        """``--allow-network-for-build``: prepare the app in a sandbox that keeps the worker's
+        network (registries reachable). Returns why it failed, or None; what it built (and its
+        stamps) stay in the workspace, so the offline pass that follows finds it up to date."""
+        from ..checklist.app.errors import AppStartError
+        from ..checklist.app.prepare import in_sandbox
+        from ..checklist.app.procfile import load_spec
+
+        workspace, private = Path(task["workspace"]), Path(task["private"])
+        confinement = Confinement(task["index"], cgroups=self.caps.cgroups, sandboxed=self.caps.sandboxed,
+                                  disk_roots=[workspace, private])
+        jail = self._jail(task, private / "build", confinement, "", build_caches=True)
+        jail.prepare_workspace()
+        try:
+            in_sandbox(load_spec(workspace / "app"), jail, workspace / ".prepare")
+            failure = None
+        except AppStartError as e:
+            failure = e.full_message()
+        except CourseError:
+            failure = None  # unusable input: the grading pass names it
+        finally:
+            jail.close()
+            hit = confinement.hit()
+            confinement.close()
+        return f"the build {hit.verdict()}" if hit is not None else failure
+
     def _grade_capstone(self, task: dict, workspace: Path, private: Path, started: float) -> dict:
         """A capstone app, checked against the checklist in the sandbox: each build step (npm ci,
         go build, mvn package, pip install) and the app itself run there; each item becomes a test."""
@@ -284,7 +313,7 @@ class Worker:
         try:
             report = engine.check_app(workspace / "app", database=self.server, launcher=jail,
                                       prepare_cache=workspace / ".prepare", prepare_in_launcher=True,
-                                      roles_required=True)
+                                      roles_required=True, build_failure=task.get("build_failure"))
         except CourseError as e:  # unusable input (no web: line, a shell in it, ...)
             return {"ok": True, "exercise": CAPSTONE, "results": [], "verdict": Verdict(str(e)).to_json(),
                     "work_s": time.monotonic() - started}
