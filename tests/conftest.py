@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import CAPSTONE_FRAMEWORKS, framework_available
+
 
 # ---- checklist engine fixtures (owner: engine/database; keep this block together) ----
 @pytest.fixture(scope="session")
@@ -43,17 +45,6 @@ def fixture_apps_node_modules():
 
 
 # ---- capstones: `course check` of the starters, and one graded batch (shared by two test files) ----
-CAPSTONE_FRAMEWORKS = ("express", "fastify", "nestjs", "fastapi", "flask", "django", "gin", "spring")
-
-
-def _available(framework: str) -> bool:
-    from course import toolchains
-
-    lang = {"express": "node", "fastify": "node", "nestjs": "node", "gin": "go", "spring": "java"}.get(
-        framework, "python")
-    return toolchains.available(lang) and (lang != "java" or toolchains.find("maven").ok)
-
-
 @pytest.fixture(scope="session")
 def starter_reports(checklist_pg, tmp_path_factory):
     """`course check` on a fresh `course new` copy of each framework's starter."""
@@ -63,7 +54,7 @@ def starter_reports(checklist_pg, tmp_path_factory):
     root = tmp_path_factory.mktemp("starters")
     reports = {}
     for framework in CAPSTONE_FRAMEWORKS:
-        if _available(framework):
+        if framework_available(framework):
             _, app = scaffold.new(root / framework, framework=framework)
             reports[framework] = engine.check_app(app, database=checklist_pg)
     return reports
@@ -92,7 +83,7 @@ def capstone_batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("capstone-class")
     ignore = shutil.ignore_patterns("node_modules", "dist", "target", "__pycache__", ".venv")
     for framework in CAPSTONE_FRAMEWORKS:
-        if _available(framework):
+        if framework_available(framework):
             shutil.copytree(REPO / "solutions" / "capstone" / framework, root / f"ref-{framework}", ignore=ignore)
             shutil.copytree(REPO / "course" / "starters" / framework, root / f"starter-{framework}", ignore=ignore)
     # a learner who hands in an exercise notebook and a capstone in one folder

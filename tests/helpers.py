@@ -123,3 +123,14 @@ def scrubbed_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
     env.update(extra)
     return env
+
+
+CAPSTONE_FRAMEWORKS = ("express", "fastify", "nestjs", "fastapi", "flask", "django", "gin", "spring")
+
+
+def framework_available(framework: str) -> bool:
+    from course import toolchains
+
+    lang = {"express": "node", "fastify": "node", "nestjs": "node", "gin": "go", "spring": "java"}.get(
+        framework, "python")
+    return toolchains.available(lang) and (lang != "java" or toolchains.find("maven").ok)

@@ -14,9 +14,10 @@ import pytest
 
 from course.checklist.items import ITEM_IDS
 
-from conftest import CAPSTONE_FRAMEWORKS, _available
+from helpers import CAPSTONE_FRAMEWORKS, framework_available
 
-FRAMEWORKS = [pytest.param(f, id=f, marks=pytest.mark.skipif(not _available(f), reason=f"needs {f}'s toolchain"))
+FRAMEWORKS = [pytest.param(f, id=f, marks=pytest.mark.skipif(not framework_available(f),
+                                                             reason=f"needs {f}'s toolchain"))
               for f in CAPSTONE_FRAMEWORKS]
 
 
@@ -64,7 +65,7 @@ def test_the_apps_builds_ran_in_the_sandbox_as_its_own_database_role(capstone_ba
     assert "role per submission" in report["sandbox"]["database"]
 
 
-@pytest.mark.skipif(not _available("express"), reason="needs Node and npm")
+@pytest.mark.skipif(not framework_available("express"), reason="needs Node and npm")
 def test_a_build_reaches_the_registry_only_where_the_instructor_allows_it(tmp_path, monkeypatch):
     """With nothing in npm's cache, the sandbox's offline `npm ci` of a capstone fails, and the
     report says why; with --allow-network-for-build the same build (still in the sandbox)
