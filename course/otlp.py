@@ -216,10 +216,8 @@ class Collector:
         return f"<course.otlp.Collector {self.url}: {len(self._spans)} spans>"
 
     def env(self, service: str, *, delay_ms: int = 200) -> dict[str, str]:
-        """Variables that point an OpenTelemetry SDK here: the OTLP endpoint (HTTP, protobuf),
-        the service name, and a short batch delay so spans arrive while you look."""
-        return {"OTEL_EXPORTER_OTLP_ENDPOINT": self.url, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-                "OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": str(delay_ms)}
+        """Variables that point an OpenTelemetry SDK here (see :func:`sdk_env`)."""
+        return sdk_env(self.url, service, delay_ms=delay_ms)
 
     # -- spans ---------------------------------------------------------------------------
     def add(self, spans: Iterable[Span]) -> None:
@@ -258,6 +256,15 @@ class Collector:
         return render_tree(self.spans(trace_id))
 
 
+def sdk_env(url: str, service: str, *, delay_ms: int = 200) -> dict[str, str]:
+    """The standard variables that point an OpenTelemetry SDK at the collector ``url``: the OTLP
+    endpoint (HTTP, protobuf; the SDK appends ``/v1/traces``), the service name, and a short
+    batch delay so spans arrive while you look (the SDKs' default is 5 s). ``course check
+    --collector`` gives an app the same."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": url.rstrip("/"), "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_SERVICE_NAME": service, "OTEL_BSP_SCHEDULE_DELAY": str(delay_ms)}
+
+
 def render_tree(spans: list[Span]) -> str:
     """Spans of one trace, children under their parent; a span whose parent is not among them
     (the caller's, sent in a ``traceparent``) is shown as a root with that parent id."""
@@ -281,7 +288,7 @@ def _handler(collector: Collector) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             path = urllib.parse.urlsplit(self.path).path
             try:
                 body = self._body()
@@ -302,7 +309,7 @@ def _handler(collector: Collector) -> type[http.server.BaseHTTPRequestHandler]:
                 return self._answer(200, {})
             self._send(200, b"", "application/x-protobuf")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urllib.parse.urlsplit(self.path)
             if url.path == "/health":
                 return self._answer(200, {"status": "ok"})
@@ -314,10 +321,13 @@ def _handler(collector: Collector) -> type[http.server.BaseHTTPRequestHandler]:
             self._answer(200, {"spans": [s.to_json() for s in collector.spans(trace_id, service=service)]})
 
         def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                raise OTLPDecodeError(f"export request too large ({length} bytes; at most {MAX_BODY})")
-            raw = self.rfile.read(length)
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                raw = self._chunked()  # Node's exporters stream the body
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    raise OTLPDecodeError(f"export request too large ({length} bytes; at most {MAX_BODY})")
+                raw = self.rfile.read(length)
             encoding = (self.headers.get("Content-Encoding") or "").lower()
             if encoding in ("gzip", "deflate"):
                 try:
@@ -329,6 +339,22 @@ def _handler(collector: Collector) -> type[http.server.BaseHTTPRequestHandler]:
                     raise OTLPDecodeError(f"export request too large once decompressed (over {MAX_BODY} bytes)")
             return raw
 
+        def _chunked(self) -> bytes:
+            body = bytearray()
+            while True:
+                try:
+                    size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                except ValueError:
+                    raise OTLPDecodeError("bad chunked encoding") from None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_BODY:
+                    raise OTLPDecodeError(f"export request too large (over {MAX_BODY} bytes)")
+                body += self.rfile.read(size)
+                self.rfile.readline(8)  # the CRLF after each chunk
+
         def _answer(self, status: int, payload: dict[str, Any]) -> None:
             self._send(status, json.dumps(payload).encode(), "application/json")
 
@@ -339,7 +365,7 @@ def _handler(collector: Collector) -> type[http.server.BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: the kernel is no log
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: the kernel is no log
             pass
 
     return Handler

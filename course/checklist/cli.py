@@ -7,9 +7,11 @@ Exit codes are part of the interface (CI scripts and notebooks rely on them):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
+from .. import otlp
 from ..errors import CourseError
 from . import engine, report
 
@@ -46,7 +48,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("app_dir", metavar="APP_DIR", help="folder with your app and its Procfile")
     p.add_argument("--json", action="store_true", help="print the report as JSON on stdout (progress stays off)")
     p.add_argument("--only", metavar="ID[,ID...]", action="append",
-                   help="check only these items (comma-separated or repeated), e.g. --only cors,metrics")
+                   help="check only these items (comma-separated or repeated), e.g. --only cors,metrics; "
+                        "extra items (tracing) may be named too")
+    p.add_argument("--items", choices=("seed", "all"), default="seed",
+                   help="seed: the seed's 11 items (default; the score is out of 11); all: also the "
+                        "course's extra items (tracing), reported and counted beside them")
+    p.add_argument("--collector", metavar="URL|local",
+                   help="give the app OTEL_EXPORTER_OTLP_ENDPOINT=URL and have the tracing check read the "
+                        "spans back from it: a course collector (`python -m course.otlp`, or "
+                        "course.otlp.start() in a notebook); `local` starts one for this run")
     p.add_argument("--database-url", metavar="URL", default=os.environ.get("DATABASE_URL"),
                    help="use this PostgreSQL server (needs CREATEDB; default: $DATABASE_URL, else an "
                         "embedded server started for the run). A database is created per run and dropped after.")
@@ -66,8 +76,13 @@ def run(args: argparse.Namespace) -> int:
         def progress(message: str) -> None:
             print(f"· {message}", file=sys.stderr, flush=True)
     try:
-        result = engine.check_app(args.app_dir, only=args.only, database_url=args.database_url or None,
-                                  timeout=args.timeout, progress=progress)
+        with contextlib.ExitStack() as stack:
+            collector = args.collector
+            if collector == "local":
+                collector = stack.enter_context(otlp.Collector()).url
+            result = engine.check_app(args.app_dir, only=args.only, database_url=args.database_url or None,
+                                      timeout=args.timeout, progress=progress,
+                                      include_extra=args.items == "all", collector_url=collector)
     except CourseError as e:
         print(f"course check: {e}", file=sys.stderr)
         return e.exit_code
