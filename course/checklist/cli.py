@@ -25,15 +25,28 @@ The app gets PORT, HOST, DATABASE_URL (a fresh PostgreSQL database with a seeded
 `users` table), DB_POOL_MAX, CORS_ORIGINS, RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS,
 LOG_LEVEL and NODE_ENV; docs/service-contract.md lists the routes it must serve.
 Dependencies are installed first when needed (npm ci, go build, mvn package,
-pip install -r requirements.txt into a private venv).
+pip install -r requirements.txt into a private venv); a version conflict there is
+reported as DEPENDENCY_CONFLICT, naming the packages and the way out.
+
+Beyond the seed's 11, `--items all` also checks (and counts) `tracing`: a W3C
+traceparent sent in must come back in the app's log lines, and, with --collector,
+in a server span the app exported over OTLP/HTTP whose parent is the span sent in.
 """
 
 EPILOG = """\
 exit status: 0 all selected items pass, 1 a failure or the app did not start,
 2 unusable input.
 
+seed error codes in reports:
+  ASYNC_PATTERN_MISMATCH  health-check: /health stalls while /api/slow requests run, so
+                          something blocks the event loop (a sync sleep or a sync driver
+                          inside `async def`, a CPU loop in a Node handler)
+  DEPENDENCY_CONFLICT     the app could not be prepared: npm ERESOLVE, pip
+                          ResolutionImpossible, go or Maven version conflicts
+
 examples:
   course check exercises/07-errors/my-app
+  course check my-app --items all --collector local     # + tracing, spans included
   course check my-app --only cors,rate-limiting
   course check my-app --json > report.json
   course check my-app --database-url postgresql://me@localhost:5432/postgres

@@ -257,7 +257,7 @@ def check_app(
         else:
             prepared = prepare(spec, progress=say, launcher=launcher, cache=prepare_cache)
     except AppStartError as e:
-        return not_run(e.full_message())
+        return not_run(e.full_message(), e.code)
 
     with contextlib.ExitStack() as stack:
         say("provisioning the database…")
