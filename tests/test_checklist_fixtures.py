@@ -43,7 +43,10 @@ def _needs(name: str):
 @pytest.fixture(scope="module")
 def node_modules():
     """The Express fixtures share one node_modules, installed from their lockfile."""
-    if toolchains.available("node") and not (APPS / "node_modules" / ".package-lock.json").exists():
+    installed = APPS / "node_modules" / ".package-lock.json"
+    # a lock changed since the install (a pull that added packages) installs again
+    stale = not installed.exists() or installed.stat().st_mtime < (APPS / "package-lock.json").stat().st_mtime
+    if toolchains.available("node") and stale:
         subprocess.run([toolchains.require("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=APPS, check=True, timeout=600)
 
