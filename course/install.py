@@ -54,7 +54,7 @@ def _go_cache_ok() -> bool:
 
 STEPS = [
     Step(
-        "npm packages (Express, Fastify, NestJS, helmet, pino, pg, prom-client, ...)",
+        "npm packages (Express, Fastify, NestJS, helmet, pino, pg, prom-client, OpenTelemetry, ...)",
         "node",
         (paths.NODE_PROJECT / "package.json", paths.NODE_PROJECT / "package-lock.json"),
         lambda: (paths.NODE_PROJECT / "node_modules" / ".package-lock.json").exists(),
@@ -62,7 +62,7 @@ STEPS = [
                   paths.NODE_PROJECT, {})],
     ),
     Step(
-        "Go modules (gorilla/mux, gin, pgx, prometheus, errgroup) and a warm build cache",
+        "Go modules (gorilla/mux, gin, pgx, prometheus, errgroup, OpenTelemetry) and a warm build cache",
         "go",
         (paths.GO_PROJECT / "go.mod", paths.GO_PROJECT / "go.sum", paths.GO_PROJECT / "deps.go"),
         _go_cache_ok,
@@ -70,7 +70,7 @@ STEPS = [
                  ([toolchains.require("go"), "build", "./..."], paths.GO_PROJECT, GO_ENV)],
     ),
     Step(
-        "Maven dependencies (Spring Boot 3 web, validation, actuator, JDBC, PostgreSQL, Prometheus)",
+        "Maven dependencies (Spring Boot 3 web, validation, actuator, JDBC, PostgreSQL, Prometheus, OpenTelemetry)",
         "java",
         (paths.JAVA_PROJECT / "pom.xml",),
         _classpath_ok,

@@ -38,7 +38,9 @@ def fixture_apps_node_modules():
     apps = Path(__file__).parent / "fixtures" / "apps"
     if not toolchains.available("node"):
         pytest.skip("needs Node.js")
-    if not (apps / "node_modules" / ".package-lock.json").exists():
+    installed = apps / "node_modules" / ".package-lock.json"
+    # a lock changed since the install (a pull that added packages) installs again
+    if not installed.exists() or installed.stat().st_mtime < (apps / "package-lock.json").stat().st_mtime:
         subprocess.run([toolchains.require("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=apps, check=True, timeout=600)
     return apps / "node_modules"

@@ -164,7 +164,7 @@ def test_go_run_and_shell_syntax_are_refused(tmp_path):
 
 def test_unknown_only_id_lists_valid_ids(tmp_path, capsys, monkeypatch):
     d = make_app(tmp_path, SERVER)
-    monkeypatch.setattr(engine, "default_items", lambda: ITEMS)
+    monkeypatch.setattr(engine, "default_items", lambda **_: ITEMS)
     monkeypatch.setattr(engine, "default_checks", lambda: {})
     code, _, err = run_cli(["check", str(d), "--only", "cors,nosuch"], capsys)
     assert code == 2
@@ -406,7 +406,7 @@ def test_phases_addresses_database_and_cleanup(tmp_path, pg):
 
 def test_cli_exit_codes_and_json(tmp_path, capsys, monkeypatch, checklist_pg):
     d = make_app(tmp_path, SERVER)
-    monkeypatch.setattr(engine, "default_items", lambda: ITEMS)
+    monkeypatch.setattr(engine, "default_items", lambda **_: ITEMS)
     monkeypatch.setattr(engine, "default_checks", lambda: {i: passing for i in IDS})
     # --database-url: the shared server used as an "external" one
     code, out, _ = run_cli(["check", str(d), "--json", "--only", "cors", "--only", "metrics",
@@ -465,3 +465,32 @@ def test_embedded_server_cleans_up_its_process_and_data():
         assert server.list_databases() == []
     assert not procs.group_alive(pid)
     assert not run_dir.exists()
+
+
+# ----------------------------------------------------------------- items beyond the seed's 11
+def test_extra_items_run_only_when_asked_and_the_collector_reaches_the_app(tmp_path, pg):
+    """An extra item (tracing) is not run or counted by default; --items all adds it beside
+    the others, --only may name it; a collector URL becomes the app's OTLP endpoint."""
+    d = make_app(tmp_path, SERVER)
+    extra = Item("tracing", "Tracing", "why", (), extra=True)
+    seen: dict[str, dict] = {}
+
+    def remember(t) -> Result:
+        seen["env"], seen["collector"] = dict(t.env), t.collector_url
+        return passing(t)
+
+    checks = {**{i: passing for i in IDS}, "tracing": remember}
+    default = engine.check_app(d, items=[*ITEMS, extra], checks=checks, database=pg)
+    assert [r.id for r in default.items] == list(IDS) and default.max_score == len(IDS)
+    assert "env" not in seen
+
+    everything = engine.check_app(d, items=[*ITEMS, extra], checks=checks, database=pg, include_extra=True,
+                                  collector_url="http://127.0.0.1:4318/")
+    assert [r.id for r in everything.items] == [*IDS, "tracing"] and everything.max_score == len(IDS) + 1
+    assert seen["collector"] == "http://127.0.0.1:4318/"
+    assert seen["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
+    assert seen["env"]["OTEL_SERVICE_NAME"] == d.name
+
+    only = engine.check_app(d, items=[*ITEMS, extra], checks=checks, database=pg, only="tracing")
+    assert [r.id for r in only.items] == ["tracing"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in seen["env"]  # no collector: the app exports nothing

@@ -4,6 +4,11 @@ For each item there is an app (Express and FastAPI) that passes everything and o
 that fails only that item, plus the classic traps; ``expected.yaml`` lists the items
 each must fail. All 11 items run on every fixture, so "fails *only* that item" is
 asserted too. The capstone reference solutions and starters are checked the same way.
+
+Beyond the seed's 11, ``expected-extra.yaml`` holds the verdicts on the extra items
+(tracing), checked with a course collector so the spans are judged as well as the log
+lines. A blocked event loop fails health-check with the seed's ASYNC_PATTERN_MISMATCH; no
+other fixture or capstone result carries a code.
 """
 from __future__ import annotations
 
@@ -13,14 +18,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course import toolchains
+from course import otlp, toolchains
 from course.checklist import engine
-from course.checklist.items import ITEM_IDS
+from course.checklist.items import EXTRA_ITEM_IDS, ITEM_IDS
+from course.codes import ASYNC_PATTERN_MISMATCH
 
 from helpers import REPO
 
 APPS = REPO / "tests" / "fixtures" / "apps"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((APPS / "expected.yaml").read_text())
+EXPECTED_EXTRA: dict[str, list[str]] = yaml.safe_load((APPS / "expected-extra.yaml").read_text())
+BLOCKS_ITS_LOOP = {"express-blocking-event-loop", "fastapi-blocking-event-loop"}
 CAPSTONES = REPO / "solutions" / "capstone"
 STARTERS = REPO / "course" / "starters"
 LANGUAGE = {"express": "node", "fastify": "node", "nestjs": "node", "fastapi": "python", "flask": "python",
@@ -35,7 +43,10 @@ def _needs(name: str):
 @pytest.fixture(scope="module")
 def node_modules():
     """The Express fixtures share one node_modules, installed from their lockfile."""
-    if toolchains.available("node") and not (APPS / "node_modules" / ".package-lock.json").exists():
+    installed = APPS / "node_modules" / ".package-lock.json"
+    # a lock changed since the install (a pull that added packages) installs again
+    stale = not installed.exists() or installed.stat().st_mtime < (APPS / "package-lock.json").stat().st_mtime
+    if toolchains.available("node") and stale:
         subprocess.run([toolchains.require("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=APPS, check=True, timeout=600)
 
@@ -54,6 +65,40 @@ def test_fixture_verdicts(fixture, checklist_pg, node_modules):
     details = "\n".join(f"{r.id}: {r.status} — {r.message}" for r in report.items if r.id in wrong)
     assert not wrong, f"{fixture}: unexpected verdicts {wrong}\n{details}"
     assert set(verdicts) == set(ITEM_IDS)
+    codes = {r.id: r.code for r in report.items if r.code}
+    if fixture in BLOCKS_ITS_LOOP:
+        health = next(r for r in report.items if r.id == "health-check")
+        assert codes == {"health-check": ASYNC_PATTERN_MISMATCH.code}, health.message
+        assert health.message.startswith(f"{ASYNC_PATTERN_MISMATCH.code}: GET /health"), health.message
+    else:
+        assert not codes, f"{fixture}: unexpected seed codes {codes}"
+
+
+@pytest.fixture(scope="module")
+def collector():
+    with otlp.Collector() as c:
+        yield c
+
+
+@pytest.mark.parametrize("fixture", [pytest.param(n, marks=_needs(n), id=n) for n in EXPECTED_EXTRA])
+def test_fixture_extra_verdicts(fixture, checklist_pg, node_modules, collector):
+    """The extra items alone (the seed's 11 of the same apps are test_fixture_verdicts'), with
+    the collector as the app's OTLP endpoint: log lines and spans are both judged."""
+    report = engine.check_app(APPS / fixture, database=checklist_pg, only=",".join(EXTRA_ITEM_IDS),
+                              include_extra=True, collector_url=collector.url)
+    verdicts = _verdicts(report)
+    assert set(verdicts) == set(EXTRA_ITEM_IDS)
+    must_fail = set(EXPECTED_EXTRA[fixture])
+    wrong = {item: status for item, status in verdicts.items()
+             if (status != "fail" if item in must_fail else status != "pass")}
+    details = "\n".join(f"{r.id}: {r.status} — {r.message}" for r in report.items if r.id in wrong)
+    assert not wrong, f"{fixture}: unexpected verdicts {wrong}\n{details}"
+    tracing = next(r for r in report.items if r.id == "tracing")
+    if tracing.status == "pass":  # the spans were read back, and the server span continues the trace
+        assert tracing.evidence["notes"]["spans"], tracing.evidence
+        assert [r["name"] for r in tracing.evidence["rules"]][-1] == "the server span's parent is the span id sent in"
+    else:  # no OpenTelemetry: the trace id is nowhere (the header pino-http logs does not count)
+        assert "none of the app's stdout lines" in tracing.message, tracing.message
 
 
 def _framework_param(name: str):

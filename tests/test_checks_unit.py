@@ -9,9 +9,11 @@ end-to-end runs against real apps and PostgreSQL live elsewhere.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -29,7 +31,7 @@ import pytest
 from course.checklist import items
 from course.checklist.checks import (CHECKS, compression, connection_pooling, cors, error_handling,
                                      graceful_shutdown, health_check, logs, metrics, rate_limiting,
-                                     request_validation, security_headers)
+                                     request_validation, security_headers, tracing)
 from course.checklist.model import Target
 from course.checklist.probe import Probe
 
@@ -152,6 +154,8 @@ GOOD = dict(
     metrics="templated",  # templated | concrete
     security="always",  # always | success-only | errors-only | none
     server="probe-app",
+    blocking=False,  # True: /health and /api/slow share one lock, as on a blocked event loop
+    tracing="none",  # none | continue (logs the traceparent's trace id) | new (logs a fresh one)
 )
 
 
@@ -172,6 +176,7 @@ class App:
         self.next_user = 1000
         self.next_req = 0
         self.clients: set[str] = set()
+        self.loop = threading.Lock()  # the one thread of a blocked event loop (cfg blocking)
 
     # routing -------------------------------------------------------------------------
     def route(self, method, target, headers, body, client):
@@ -197,6 +202,9 @@ class App:
 
     def _dispatch(self, method, path, query, headers, body):
         if path == "/health":
+            if self.cfg["blocking"]:
+                with self.loop:  # waits for a /api/slow sleeping on the loop
+                    pass
             if self.cfg["liveness_uses_db"] and self.db.blocked:
                 return self._json(503, {"status": "down"})
             return self._json(200, {"status": "ok"})
@@ -217,7 +225,8 @@ class App:
             user = next((u for u in USERS if u["id"] == int(raw_id)), None)
             return self._json(200, user) if user else self._error(404, "NOT_FOUND", "no such user")
         if path == "/api/slow":
-            time.sleep(int(query.get("ms", ["0"])[0]) / 1000)
+            with self.loop if self.cfg["blocking"] else contextlib.nullcontext():
+                time.sleep(int(query.get("ms", ["0"])[0]) / 1000)
             return self._json(200, {"slept": True})
         if path == "/api/slow-query":
             self.pool.query(int(query.get("ms", ["0"])[0]))
@@ -360,9 +369,14 @@ class App:
             req = {"method": method, "url": target}
             if mode == "leak":
                 req["headers"] = dict(headers)
+            trace = {}
+            if self.cfg["tracing"] == "continue" and headers.get("traceparent"):
+                trace = {"trace_id": headers["traceparent"].split("-")[1]}
+            elif self.cfg["tracing"] == "new":
+                trace = {"trace_id": secrets.token_hex(16)}
             self.logs.write(json.dumps({"level": level, "time": now, "msg": "request completed",
                                         "req": req, "res": {"statusCode": status},
-                                        "responseTime": round(seconds * 1000, 2)}))
+                                        "responseTime": round(seconds * 1000, 2), **trace}))
 
 
 def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
@@ -451,7 +465,16 @@ def test_items_are_the_checklist_in_order():
     assert items.item("cors").title == "CORS allowlist"
     with pytest.raises(KeyError, match="unknown checklist item"):
         items.item("nope")
-    assert tuple(CHECKS) == items.ITEM_IDS
+    assert tuple(CHECKS) == items.ALL_ITEM_IDS
+
+
+def test_extra_items_come_after_the_seeds_eleven_and_only_when_asked():
+    everything = items.load_items(extra=True)
+    assert tuple(i.id for i in everything) == items.ITEM_IDS + items.EXTRA_ITEM_IDS == items.ALL_ITEM_IDS
+    assert [i.id for i in everything if i.extra] == ["tracing"]
+    assert not any(i.extra for i in items.load_items())
+    extra = items.item("tracing")
+    assert extra.extra and extra.references and 2 <= extra.why.count(". ") + 1 <= 3
 
 
 def test_probe_scores_rules_and_keeps_the_first_failing_exchange(serve):
@@ -643,6 +666,29 @@ def test_health_check(serve, monkeypatch):
                           "GET /health with the database down answered 503")
     assert result.score < 0.7
     assert_fails(health_check.check(serve(limit_health=True)[1]), "health probes must never be rate limited")
+
+
+def test_health_check_names_a_blocked_event_loop(serve, monkeypatch):
+    """/health waits behind every /api/slow sleep (one lock: a blocked loop): ASYNC_PATTERN_MISMATCH.
+    The concurrent server answers at once, with no code."""
+    monkeypatch.setattr(health_check, "SLOW_MS", 300)
+    monkeypatch.setattr(health_check, "STALL_S", 0.3)
+    good = health_check.check(serve()[1])
+    assert_passes(good)
+    assert good.code == "" and good.evidence["notes"]["health_under_load_ms"]["slowest"] < 300
+    blocked = assert_fails(health_check.check(serve(blocking=True)[1]),
+                           "ASYNC_PATTERN_MISMATCH: GET /health", "/api/slow?ms=300", "blocks the event loop")
+    assert blocked.code == "ASYNC_PATTERN_MISMATCH" and blocked.to_json()["code"] == "ASYNC_PATTERN_MISMATCH"
+    assert "code" not in good.to_json()
+
+
+def test_tracing_reads_the_trace_id_back_from_the_logs(serve):
+    result = tracing.check(serve(tracing="continue")[1])
+    assert result.status == "pass", result.message
+    assert result.evidence["notes"]["traceparent_sent"].split("-")[1] in result.evidence["notes"]["log_line"]
+    assert_fails(tracing.check(serve(tracing="new")[1]), "started a new trace instead of continuing")
+    # the header itself, logged with the request's headers, is no trace id the app read
+    assert_fails(tracing.check(serve(tracing="none", logs="leak")[1]), "no log line carries any trace id")
 
 
 def test_health_check_always_unblocks_the_database(serve, monkeypatch):

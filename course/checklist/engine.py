@@ -8,7 +8,9 @@ The order of events is fixed by what the checks do to the app:
 2. ``health-check`` runs with them, but before it makes the database unreachable it
    waits (``Target.wait_for_quiet_database``) until every check that uses the database
    has finished; the ones that never touch it (``DATABASE_FREE``: rate-limiting mostly
-   waits out its window) carry on through the outage;
+   waits out its window) carry on through the outage; last, it waits until it is alone
+   (``Target.wait_until_alone``) to load ``/api/slow``, which stalls an app that blocks
+   its event loop — and must stall no other check's timing;
 3. ``graceful-shutdown`` runs last and alone, because it sends SIGTERM.
 
 A check that raises becomes an ``error`` item; it never ends the run. Whatever
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import CourseError
+from ..otlp import sdk_env
 from .app import START_TIMEOUT, STOP_GRACE, AppProcess, AppStartError, load_spec, prepare
 from .app.launcher import Launcher
 from .app.prepare import in_sandbox as prepare_in_sandbox
@@ -54,6 +57,7 @@ class Report:
     duration_s: float
     items: list[Result]
     message: str = ""  # set when the app could not be checked at all (build or start failed)
+    code: str = ""  # the seed error code of that failure (DEPENDENCY_CONFLICT), "" otherwise
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -66,6 +70,8 @@ class Report:
         }
         if self.message:
             out["message"] = self.message
+        if self.code:
+            out["code"] = self.code
         return out
 
     @property
@@ -74,10 +80,11 @@ class Report:
         return 0 if self.status == "pass" else 1
 
 
-def default_items() -> list[Item]:
+def default_items(*, extra: bool = False) -> list[Item]:
+    """The seed's 11 items; with ``extra``, the course's extras (tracing) after them."""
     from .items import load_items
 
-    return list(load_items())
+    return list(load_items(extra=extra))
 
 
 def default_checks() -> Mapping[str, Check]:
@@ -146,11 +153,11 @@ def run_checks(items: Sequence[Item], checks: Mapping[str, Check], target: Targe
     results: dict[str, Result] = {}
 
     if concurrent_items:
-        # health-check starts with the others, does what needs no outage, then waits for this
-        quiet = threading.Event()
+        # health-check starts with the others, does what needs no outage, then waits for these
+        quiet, alone = threading.Event(), threading.Event()
         for it in concurrent_items:
             if it.id == OUTAGE:
-                targets[it.id] = dataclasses.replace(targets[it.id], database_quiet=quiet)
+                targets[it.id] = dataclasses.replace(targets[it.id], database_quiet=quiet, alone=alone)
         say(f"checking {len(concurrent_items)} item(s) concurrently…")
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(concurrent_items), thread_name_prefix="check")
         try:
@@ -158,6 +165,8 @@ def run_checks(items: Sequence[Item], checks: Mapping[str, Check], target: Targe
             db_users = [f for f, it in futures.items() if it.id != OUTAGE and it.id not in DATABASE_FREE]
             concurrent.futures.wait(db_users, timeout=check_timeout)  # a hung one is reported below
             quiet.set()
+            concurrent.futures.wait([f for f, it in futures.items() if it.id != OUTAGE], timeout=check_timeout)
+            alone.set()
             done, pending = concurrent.futures.wait(futures, timeout=check_timeout)
             for fut in done:
                 results[futures[fut].id] = fut.result()  # re-raises KeyboardInterrupt from a check
@@ -167,6 +176,7 @@ def run_checks(items: Sequence[Item], checks: Mapping[str, Check], target: Targe
                                         check_timeout)
         finally:
             quiet.set()
+            alone.set()
             pool.shutdown(wait=False, cancel_futures=True)
 
     for it in (it for it in items if it.id == LAST):  # in this thread: Ctrl-C reaches us directly
@@ -208,6 +218,8 @@ def check_app(
     build_failure: str | None = None,
     prepare_in_launcher: bool = False,
     roles_required: bool = False,
+    include_extra: bool = False,
+    collector_url: str | None = None,
 ) -> Report:
     """Build, start and check the app in ``app_dir``; always stop it and drop its database.
 
@@ -215,8 +227,12 @@ def check_app(
     otherwise ``database_url`` names an external server, otherwise an embedded one
     is started for this call. ``timeout`` bounds the start-up, ``stop_grace`` the
     time between SIGTERM and SIGKILL at the end. ``checks``/``items`` default to the
-    real registry and ``items.yaml``. Unusable input raises :class:`CourseError`
-    (exit code 2); an app that fails to build or start gives an ``error`` report.
+    real registry and ``items.yaml``. ``include_extra`` adds the items beyond the seed's
+    11 (tracing) to the run and the score; ``only`` may name them either way.
+    ``collector_url`` (a course.otlp collector) is given to the app as
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` and the tracing check reads the spans back from it.
+    Unusable input raises :class:`CourseError` (exit code 2); an app that fails to build
+    or start gives an ``error`` report.
 
     The grader passes a ``launcher`` (the submission's sandbox, where the app runs),
     ``prepare_in_launcher`` (the whole preparation runs there too, as one command, writing
@@ -226,14 +242,15 @@ def check_app(
     t0 = time.monotonic()
     say = progress or (lambda _m: None)
     spec = load_spec(app_dir)
-    all_items = list(items) if items is not None else default_items()
-    selected = select_items(all_items, only)
+    all_items = list(items) if items is not None else default_items(extra=True)
+    selected = select_items(all_items if include_extra or only else [i for i in all_items if not i.extra], only)
     registry = checks if checks is not None else default_checks()
 
-    def not_run(message: str) -> Report:
+    def not_run(message: str, code: str = "") -> Report:
         skipped = [Result(i.id, i.title, "skip", 0.0, i.points, "not checked: the app did not start")
                    for i in selected]
-        return summarise(spec.name, selected, skipped, time.monotonic() - t0, message)
+        return dataclasses.replace(summarise(spec.name, selected, skipped, time.monotonic() - t0, message),
+                                   code=code)
 
     if build_failure is not None:  # prepared elsewhere already (grading's networked build pass)
         return not_run(build_failure)
@@ -243,13 +260,15 @@ def check_app(
         else:
             prepared = prepare(spec, progress=say, launcher=launcher, cache=prepare_cache)
     except AppStartError as e:
-        return not_run(e.full_message())
+        return not_run(e.full_message(), e.code)
 
     with contextlib.ExitStack() as stack:
         say("provisioning the database…")
         db = stack.enter_context(provision(spec.name, server=database, database_url=database_url,
                                            roles_required=roles_required))
         app = AppProcess(prepared, db.url, launcher=launcher)
+        if collector_url:
+            app.env.update(sdk_env(collector_url, spec.name))
         stack.callback(app.cleanup)
         say(f"starting `{prepared.spec.line}` on port {app.port}…")
         try:
@@ -259,7 +278,7 @@ def check_app(
             return not_run(e.full_message())
         say(f"ready in {startup:.1f} s")
         target = Target(base_url=app.base_url, host=app.host, port=app.port, env=dict(app.env),
-                        proc=app.proc, logs=app.logs, db=db)
+                        proc=app.proc, logs=app.logs, db=db, collector_url=collector_url)
         results = run_checks(selected, registry, target, progress=say)
         # graceful-shutdown already sent SIGTERM and waited: don't wait a second time
         ran_shutdown = any(i.id == LAST for i in selected)

@@ -24,6 +24,7 @@ class Item:
     why: str
     references: tuple[str, ...]
     points: float = 1.0
+    extra: bool = False  # beyond the seed's 11: checked and counted only with --items all
 
 
 @dataclasses.dataclass
@@ -43,9 +44,10 @@ class Result:
     message: str
     evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
     duration_s: float = 0.0
+    code: str = ""  # a seed error code the failure amounts to (ASYNC_PATTERN_MISMATCH), "" otherwise
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "title": self.title,
             "status": self.status,
@@ -55,6 +57,9 @@ class Result:
             "evidence": self.evidence,
             "duration_s": round(self.duration_s, 3),
         }
+        if self.code:
+            out["code"] = self.code
+        return out
 
 
 class LogCapture(Protocol):
@@ -100,10 +105,20 @@ class Target:
     # Set by the engine once no other check needs the database. A check that takes the
     # database away calls wait_for_quiet_database() first (None: nothing else runs).
     database_quiet: threading.Event | None = None
+    # Set by the engine once every other concurrent check has finished: a probe that may stall
+    # the app (blocking its event loop) waits for it, so it cannot fail another check's timing.
+    alone: threading.Event | None = None
+    # An OTLP/HTTP collector that answers GET /api/spans (course.otlp); the app got it as
+    # OTEL_EXPORTER_OTLP_ENDPOINT. None: spans are not checked.
+    collector_url: str | None = None
 
     def wait_for_quiet_database(self, timeout: float = 90.0) -> bool:
         """Block until every check that uses the database has finished (False on timeout)."""
         return True if self.database_quiet is None else self.database_quiet.wait(timeout)
+
+    def wait_until_alone(self, timeout: float = 90.0) -> bool:
+        """Block until every other concurrent check has finished (False on timeout)."""
+        return True if self.alone is None else self.alone.wait(timeout)
 
     @property
     def pool_max(self) -> int:

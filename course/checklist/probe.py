@@ -232,6 +232,7 @@ class Rule:
     failure: str
     exchange: Exchange | None
     notes: dict[str, Any] | None
+    code: str = ""  # the seed error code a failure of this rule amounts to
 
 
 class Probe:
@@ -333,11 +334,12 @@ class Probe:
 
     # --- verdicts -----------------------------------------------------------------
     def rule(self, name: str, passed: bool, failure: str = "", *,
-             exchange: Exchange | None = None, notes: dict[str, Any] | None = None) -> bool:
+             exchange: Exchange | None = None, notes: dict[str, Any] | None = None, code: str = "") -> bool:
         """Record one property. ``failure`` is the learner-facing sentence when it
-        fails, e.g. "GET /api/boom answered text/html; errors must be JSON"."""
+        fails, e.g. "GET /api/boom answered text/html; errors must be JSON"; ``code`` names
+        the seed error code such a failure amounts to (the result carries it)."""
         with self._lock:
-            self._rules.append(Rule(name, bool(passed), failure or f"{name}: failed", exchange, notes))
+            self._rules.append(Rule(name, bool(passed), failure or f"{name}: failed", exchange, notes, code))
         return bool(passed)
 
     @property
@@ -369,6 +371,7 @@ class Probe:
             evidence={**self._evidence(exchange, decisive.notes if decisive else None),
                       "rules": [{"name": r.name, "passed": r.passed} for r in rules]},
             duration_s=time.monotonic() - self._started,
+            code=next((r.code for r in failed if r.code), ""),
         )
 
     def error(self, message: str) -> Result:

@@ -194,7 +194,9 @@ def _h(text: object) -> str:
 
 
 def html_report(report: dict) -> str:
-    items = load_items()
+    # the seed's 11 columns always; an extra item (tracing) only when an exercise is tagged with it
+    tagged = {tag for learner in report["learners"] for tag in checklist_matrix(learner)}
+    items = load_items() + [i for i in load_items(extra=True) if i.extra and i.id in tagged]
     head = "".join(f"<th title='{_h(i.title)}'>{_h(i.id)}</th>" for i in items)
     rows = []
     for learner in report["learners"]:

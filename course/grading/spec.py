@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from .. import paths
-from ..checklist.items import ITEM_IDS
+from ..checklist.items import ALL_ITEM_IDS
 from ..errors import CourseError
 from .markers import MARKER
 
@@ -94,9 +94,9 @@ def from_notebook(path: Path, nb=None) -> Exercise:
         raise CourseError(f"{where}: metadata.course lacks {', '.join(missing)}")
     if meta["language"] not in LANGUAGES:
         raise CourseError(f"{where}: language {meta['language']!r} is not one of {', '.join(LANGUAGES)}")
-    unknown = [c for c in meta["checklist"] if c not in ITEM_IDS]
+    unknown = [c for c in meta["checklist"] if c not in ALL_ITEM_IDS]
     if unknown:
-        raise CourseError(f"{where}: unknown checklist ids {unknown}; known: {', '.join(ITEM_IDS)}")
+        raise CourseError(f"{where}: unknown checklist ids {unknown}; known: {', '.join(ALL_ITEM_IDS)}")
     codes = [c for c in nb.cells if c.cell_type == "code"]
     if not any("checks" in c.metadata.get("tags", []) for c in codes):
         likely = next((n for n, c in enumerate(nb.cells, 1) if c.cell_type == "code" and "@test(" in c.source), None)

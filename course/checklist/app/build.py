@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     try:
         prepared = prepare(load_spec(app_dir), cache=Path(cache))
     except AppStartError as e:
-        print(json.dumps({"error": str(e), "output": e.log_tail}))
+        print(json.dumps({"error": str(e), "output": e.log_tail, "code": e.code}))  # code: DEPENDENCY_CONFLICT
         return 0
     print(json.dumps(to_json(prepared)))
     return 0

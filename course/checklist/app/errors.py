@@ -13,9 +13,10 @@ class AppStartError(Exception):
     engine turns this into a report with status ``error`` rather than exit code 2.
     """
 
-    def __init__(self, message: str, log_tail: str = ""):
+    def __init__(self, message: str, log_tail: str = "", *, code: str = ""):
         super().__init__(message)
         self.log_tail = log_tail
+        self.code = code  # a seed error code (DEPENDENCY_CONFLICT), "" otherwise
 
     def full_message(self) -> str:
         text = str(self)

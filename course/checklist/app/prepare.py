@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ... import paths, toolchains
+from .conflicts import classify
 from .errors import AppStartError
 from .launcher import HostLauncher, Launcher
 from .procfile import AppSpec
@@ -82,8 +83,11 @@ def _build(argv: list[str], *, cwd: Path, what: str, env: dict[str, str] | None 
     result = launcher.run(argv, cwd=cwd, env=env or {}, timeout=BUILD_TIMEOUT)
     if not result.ok:
         reason = "timed out" if result.timed_out else f"failed (exit {result.returncode})"
-        raise AppStartError(f"`{what}` {reason} in {cwd}.",
-                            (result.stdout[-4000:] + "\n" + result.stderr_tail).strip())
+        output = (result.stdout[-4000:] + "\n" + result.stderr_tail).strip()
+        conflict = None if result.timed_out else classify(output)
+        if conflict is not None:  # name the clashing packages and the way out, not just "failed"
+            raise AppStartError(conflict.message(what), output, code=conflict.code)
+        raise AppStartError(f"`{what}` {reason} in {cwd}.", output)
     return time.monotonic() - start
 
 
@@ -238,5 +242,5 @@ def in_sandbox(spec: AppSpec, launcher, cache: Path, *, progress: Progress | Non
                             (result.stdout[-4000:] + "\n" + result.stderr_tail).strip())
     answer = json.loads(lines[-1])
     if "error" in answer:
-        raise AppStartError(answer["error"], answer.get("output", ""))
+        raise AppStartError(answer["error"], answer.get("output", ""), code=answer.get("code", ""))
     return from_json(spec, answer)

@@ -10,6 +10,16 @@ must never be rate limited (2 x RATE_LIMIT_MAX quick hits), and must stay 200 wh
 the database is down — otherwise Kubernetes restarts healthy pods during a database
 outage. Readiness (``GET /health/ready``) must turn 503 JSON when the database is
 unreachable and back to 200 when it returns. The database is always unblocked.
+
+Last, once every other check has finished (``target.wait_until_alone()``), liveness must
+stay fast while ``SLOW_IN_FLIGHT`` requests to ``/api/slow?ms=SLOW_MS`` are in flight: the
+contract's ``/api/slow`` waits without working, so a server that serves them concurrently
+answers ``/health`` at once. If ``/health`` stalls as long as a slow request, something
+blocks the event loop or async runtime — a ``time.sleep`` or a sync driver inside
+``async def``, a CPU loop in a Node handler — and the result carries the seed's
+``ASYNC_PATTERN_MISMATCH``: a liveness probe that times out gets a healthy pod restarted.
+An app whose ``/api/slow`` does not answer 200 is not judged on this (the evidence says
+why): that route is graceful-shutdown's to require.
 """
 from __future__ import annotations
 
@@ -18,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
+from course.codes import ASYNC_PATTERN_MISMATCH
 
 ITEM_ID = "health-check"
 LIVE, READY = "/health", "/health/ready"
@@ -26,6 +37,9 @@ SWITCH_WITHIN_S = 5.0  # readiness must follow the database within this
 HEALTHY = {"ok", "pass", "up"}
 HIT_LANES = 10  # concurrent liveness hits
 POLL_EVERY_S = 0.05  # between readiness polls (each may take the app's own readiness timeout)
+SLOW_MS = 600  # each /api/slow request of the event-loop probe waits this long
+SLOW_IN_FLIGHT = 4  # at once: a blocked loop serialises them, so /health waits up to 4 x SLOW_MS
+STALL_S = SLOW_MS / 1000  # /health slower than one whole slow request under that load: blocked
 
 
 def check(target: Target) -> Result:
@@ -68,6 +82,43 @@ def _probe(p: Probe) -> None:
     p.rule(f"{READY} → 200 again once the database is back", back.status == 200,
            f"{back.describe()} {back.outcome()} {SWITCH_WITHIN_S:g} s after the database came back; "
            "the pool must reconnect", exchange=back)
+
+    p.target.wait_until_alone()
+    _judge_under_load(p)
+
+
+def _judge_under_load(p: Probe) -> None:
+    """``/health`` sampled while SLOW_IN_FLIGHT ``/api/slow`` requests are in flight: the slowest
+    answer must stay under one slow request's time, or the event loop is blocked."""
+    slow_path = f"/api/slow?ms={SLOW_MS}"
+    client = p.new_client()  # its own connections: the samples never queue behind the slow requests
+    with ThreadPoolExecutor(SLOW_IN_FLIGHT) as lanes:
+        slow = [lanes.submit(p.get, slow_path, timeout=SLOW_IN_FLIGHT * STALL_S + 5) for _ in range(SLOW_IN_FLIGHT)]
+        time.sleep(0.05)  # the slow requests are in the app now
+        samples: list[Exchange] = []
+        while not all(f.done() for f in slow) and len(samples) < 100:
+            samples.append(p.get(LIVE, timeout=SLOW_IN_FLIGHT * STALL_S + 3, client=client))
+            time.sleep(0.02)
+        slow_answers = [f.result() for f in slow]
+    unanswered = next((ex for ex in slow_answers if ex.status != 200), None)
+    if unanswered is not None:  # then it is not the event loop we measured: no verdict, a note
+        # (a missing /api/slow is graceful-shutdown's finding; health-check judges only its own)
+        p.notes["health_under_load_ms"] = (f"not judged: {unanswered.describe()} {unanswered.outcome()} "
+                                           "(the contract's /api/slow?ms=N waits N ms and answers 200)")
+        return
+    worst = max(samples, key=lambda ex: ex.elapsed if ex.answered else float("inf"), default=None)
+    if worst is None:
+        return  # every slow request was over before a sample was sent: nothing to judge
+    stalled = not worst.answered or worst.elapsed >= STALL_S
+    p.notes["health_under_load_ms"] = {"samples": len(samples), "slowest": round(worst.elapsed * 1000),
+                                       "slow_requests_ms": [round(ex.elapsed * 1000) for ex in slow_answers]}
+    p.rule(f"{LIVE} stays fast while {SLOW_IN_FLIGHT} {slow_path} are in flight", not stalled,
+           f"{ASYNC_PATTERN_MISMATCH.code}: {worst.describe()} {worst.outcome()} after {worst.elapsed:.2f} s while "
+           f"{SLOW_IN_FLIGHT} requests to {slow_path} were in flight, which only wait: something blocks the event "
+           "loop or async runtime, so every request waits for it (a liveness probe too). "
+           f"{ASYNC_PATTERN_MISMATCH.recovery}: await asyncio.sleep / an async driver inside `async def` (or a "
+           "plain `def` route, run in a thread pool), setTimeout or a worker thread in Node, never a busy loop",
+           exchange=worst, code=ASYNC_PATTERN_MISMATCH.code)
 
 
 def _judge_liveness(p: Probe, ex: Exchange, when: str) -> None:

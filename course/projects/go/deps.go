@@ -9,6 +9,11 @@ import (
 	_ "github.com/gorilla/mux"
 	_ "github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+	_ "go.opentelemetry.io/otel"
+	_ "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	_ "go.opentelemetry.io/otel/propagation"
+	_ "go.opentelemetry.io/otel/sdk/resource"
+	_ "go.opentelemetry.io/otel/sdk/trace"
 	_ "golang.org/x/sync/errgroup"
 	_ "golang.org/x/time/rate"
 )
