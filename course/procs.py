@@ -30,7 +30,7 @@ import sys
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 PR_SET_PDEATHSIG = 1
 DEFAULT_OUTPUT_LIMIT = 256 * 1024  # bytes shown per stream before truncation
@@ -166,9 +166,11 @@ def group_alive(pgid: int) -> bool:
         return True
 
 
-def _group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of group ``pgid``, from /proc."""
-    found = []
+def proc_stats() -> Iterator[tuple[int, list[bytes]]]:
+    """``(pid, fields of /proc/PID/stat after the command name)`` for every live process
+    readable in /proc. Zombies are left out: they hold no memory and cannot be killed again.
+    The command name may hold spaces and parentheses, so the fields start after its last one
+    (``fields[0]`` is the state, ``[1]`` the ppid, ``[2]`` the process group)."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -177,9 +179,14 @@ def _group_members(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 2 and fields[0] not in (b"Z", b"X") and fields[2] == str(pgid).encode():
-            found.append(int(entry.name))
-    return found
+        if fields and fields[0] not in (b"Z", b"X"):
+            yield int(entry.name), fields
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of group ``pgid``, from /proc."""
+    group = str(pgid).encode()
+    return [pid for pid, fields in proc_stats() if len(fields) > 2 and fields[2] == group]
 
 
 def kill_group_until_gone(pgid: int) -> None:

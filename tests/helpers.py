@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from pathlib import Path
 
 import nbformat
@@ -134,3 +136,36 @@ def framework_available(framework: str) -> bool:
     lang = {"express": "node", "fastify": "node", "nestjs": "node", "gin": "go", "spring": "java"}.get(
         framework, "python")
     return toolchains.available(lang) and (lang != "java" or toolchains.find("maven").ok)
+
+
+def cmdlines() -> dict[int, bytes]:
+    """pid → command line of every process readable in /proc (to find what a test left behind)."""
+    out = {}
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                out[int(p.name)] = (p / "cmdline").read_bytes()
+            except OSError:
+                pass
+    return out
+
+
+def counting_listener() -> tuple[socket.socket, list]:
+    """A service on this host's 127.0.0.1 that no sandbox may reach: it accepts, counts (one
+    entry per connection in the list) and hangs up. Close the socket to stop it."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    seen: list = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            seen.append(1)
+            conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return srv, seen

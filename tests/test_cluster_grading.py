@@ -22,7 +22,7 @@ from course import procs, toolchains
 from course.errors import CourseError
 from course.grading import cluster, grade as grading
 
-from helpers import REPO, alive
+from helpers import REPO, alive, cmdlines
 
 pytestmark = pytest.mark.skipif(not toolchains.available("node"), reason=toolchains.find("node").hint or "")
 
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_batch_loses_no_submission(tmp_path, dask_cluster):
     by_name = {learner["name"]: learner for learner in result["learners"]}
     assert by_name["a-solved-node"]["score"] == 3 and by_name["c-solved-python"]["score"] == 6
     time.sleep(1)
-    left = [pid for pid, cmd in _cmdlines().items() if b"course.grading.worker" in cmd and alive(pid)
+    left = [pid for pid, cmd in cmdlines().items() if b"course.grading.worker" in cmd and alive(pid)
             and _parent_is(pid, victim.pid)]
     assert left == [], "the killed worker's grading process must not outlive it"
 
@@ -135,23 +135,12 @@ def _wait_for_two_busy_gradings(timeout: float = 120) -> bool:
     """Until two kernels under our grading processes run at once (each worker busy)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kernels = [pid for pid, cmd in _cmdlines().items() if b"ipykernel_launcher" in cmd
+        kernels = [pid for pid, cmd in cmdlines().items() if b"ipykernel_launcher" in cmd
                    and b"backend-lab-grade-" in cmd]
         if len(kernels) >= 2:
             return True
         time.sleep(0.2)
     return False
-
-
-def _cmdlines() -> dict[int, bytes]:
-    out = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                out[int(p.name)] = (p / "cmdline").read_bytes()
-            except OSError:
-                pass
-    return out
 
 
 def _parent_is(pid: int, parent: int) -> bool:
@@ -181,7 +170,7 @@ def test_ctrl_c_stops_the_batch_and_leaves_nothing_running(tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out.decode()[-2000:]
     time.sleep(2)
-    left = {pid: _cmdlines().get(pid) for pid in tree if alive(pid)}
+    left = {pid: cmdlines().get(pid) for pid in tree if alive(pid)}
     assert left == {}, f"left running after Ctrl-C: {left}"
 
 

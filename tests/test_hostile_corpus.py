@@ -20,11 +20,9 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,7 @@ from course import toolchains
 from course.grading import grade as grading, spec
 from course.sandbox import detect
 
-from helpers import REPO, alive
+from helpers import REPO, alive, cmdlines, counting_listener
 
 pytestmark = pytest.mark.skipif(not toolchains.available("node"), reason=toolchains.find("node").hint or "")
 
@@ -98,22 +96,8 @@ class Canaries:
         self.tmp_dir.mkdir()
         (self.tmp_dir / "keep.txt").write_text(f"tmp canary {self.token}\n")
         self.process = subprocess.Popen(["sleep", "600"])
-        srv = socket.socket()
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(16)
-        self.port = srv.getsockname()[1]
-        self._srv = srv
-
-        def accept():
-            while True:
-                try:
-                    conn, _ = srv.accept()
-                except OSError:
-                    return
-                self.connections.append(1)
-                conn.close()
-
-        threading.Thread(target=accept, daemon=True).start()
+        self._srv, self.connections = counting_listener()
+        self.port = self._srv.getsockname()[1]
         return self
 
     def stop(self) -> None:
@@ -335,17 +319,6 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _cmdlines() -> dict[int, bytes]:
-    out = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                out[int(p.name)] = (p / "cmdline").read_bytes()
-            except OSError:
-                pass
-    return out
-
-
 def _traversable_by_others(path: Path) -> bool:
     return all(d.stat().st_mode & 0o001 for d in path.parents)
 
@@ -392,7 +365,7 @@ def _grade(mode: str, tmp: Path) -> Run:
     # the instructor's files in their home (the grader itself may add its caches there)
     before = {"submissions": _digest(subs), "repo": _digest(REPO), "home": _files(home),
               "tmp": _digest(canaries.tmp_dir)}
-    procs_before = set(_cmdlines())
+    procs_before = set(cmdlines())
     try:
         if mode == "root":
             os.environ["COURSE_TEST_SECRET"] = canaries.secret
@@ -417,7 +390,7 @@ def _grade(mode: str, tmp: Path) -> Run:
                                   for learner in report["learners"]]
         time.sleep(0.5)  # let the last SIGKILLs land
         ours = str(REPO).encode()  # (other checkouts on this machine may be grading too)
-        leftover = {pid: cmd for pid, cmd in _cmdlines().items()
+        leftover = {pid: cmd for pid, cmd in cmdlines().items()
                     if pid not in procs_before and alive(pid) and
                     (canaries.token.encode() in cmd or (ours in cmd and (b"backend-lab-grade-" in cmd or b"bwrap" in cmd
                                                                         or b"ipykernel" in cmd or b"postgres" in cmd)))}

@@ -30,6 +30,9 @@ def _until(predicate, timeout: float = 20.0) -> bool:
 
 
 HOG = "b = bytearray(1536 << 20)\nimport time\ntime.sleep(60)"
+# 200 MiB, then 7 forked copies that share it until written: 1.6 GiB of RSS, 200 MiB of PSS
+SHARED_COPIES = ("import os, time\nb = bytearray(200 << 20)\n"
+                 "for _ in range(7):\n    if os.fork() == 0:\n        time.sleep(60)\ntime.sleep(60)")
 SPAWNER = ("import subprocess, sys, time\n"
            "kids = [subprocess.Popen(['sleep', '60']) for _ in range(int(sys.argv[1]))]\n"
            "time.sleep(60)")
@@ -125,10 +128,8 @@ class TestTreeWatch:
 
     def test_memory_is_counted_once_for_pages_shared_after_fork(self):
         """Forked copies share their pages: proportional set size, not RSS, decides."""
-        code = ("import os, time\nb = bytearray(200 << 20)\n"
-                "for _ in range(7):\n    if os.fork() == 0:\n        time.sleep(60)\ntime.sleep(60)")
         watch = TreeWatch(sandboxed=True, memory_limit=700 << 20)
-        root = subprocess.Popen([sys.executable, "-c", code])
+        root = subprocess.Popen([sys.executable, "-c", SHARED_COPIES])
         try:
             watch.add_root(root.pid)
             assert _until(lambda: len(watch.members()) == 8)
@@ -146,10 +147,8 @@ class TestTreeWatch:
         timeout). Here the read is made to block; the copies' RSS is past the limit."""
         released = threading.Event()
         monkeypatch.setattr(limits, "proportional_bytes", lambda pid, fallback: released.wait(60) and fallback)
-        code = ("import os, time\nb = bytearray(200 << 20)\n"
-                "for _ in range(7):\n    if os.fork() == 0:\n        time.sleep(60)\ntime.sleep(60)")
         watch = TreeWatch(sandboxed=True, memory_limit=700 << 20)
-        root = subprocess.Popen([sys.executable, "-c", code])
+        root = subprocess.Popen([sys.executable, "-c", SHARED_COPIES])
         try:
             watch.add_root(root.pid)
             assert _until(lambda: watch.hit() is Limit.PROCESSES)

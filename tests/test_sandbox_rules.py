@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,7 +23,7 @@ from course.sandbox.jail import Jail
 from course.sandbox.limits import Confinement, Limit
 from course.grading.worker import learner_env
 
-from helpers import REPO
+from helpers import REPO, counting_listener
 
 CAPS = detect.capabilities()
 SECRET = "grader-secret-" + os.urandom(4).hex()
@@ -33,21 +32,7 @@ SECRET = "grader-secret-" + os.urandom(4).hex()
 @pytest.fixture(scope="module")
 def canary_server():
     """A service on the grader's 127.0.0.1 that no sandbox may reach; it counts connections."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    seen = []
-
-    def accept():
-        while True:
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            seen.append(1)
-            conn.close()
-
-    threading.Thread(target=accept, daemon=True).start()
+    srv, seen = counting_listener()
     yield srv.getsockname()[1], seen
     srv.close()
 

@@ -194,19 +194,9 @@ def snapshot() -> dict[int, tuple[int, int]]:
     """pid → (ppid, resident bytes) for every live process readable in /proc (zombies are left
     out: they hold no memory and cannot be killed again)."""
     table = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid, fields in procs.proc_stats():
         try:
-            stat = Path(entry.path, "stat").read_bytes()
-        except OSError:
-            continue
-        # the command name may hold spaces and parentheses: split after its closing one
-        fields = stat[stat.rfind(b")") + 2:].split()
-        try:
-            if fields[0] in (b"Z", b"X"):
-                continue
-            table[int(entry.name)] = (int(fields[1]), int(fields[21]) * PAGE)
+            table[pid] = (int(fields[1]), int(fields[21]) * PAGE)
         except (IndexError, ValueError):
             continue
     return table
