@@ -1,6 +1,7 @@
 """A bounded copy of an app's output: a flooding app can neither fill the disk nor block."""
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from ... import procs
 
 LOG_CAP = 5 * 1024 * 1024  # bytes of app output kept; the rest is read and dropped
+PIPE_SIZE = 1 << 20  # the app's side of the pipe: Linux's default max (/proc/sys/fs/pipe-max-size)
 
 
 class BoundedLog:
@@ -27,6 +29,18 @@ class BoundedLog:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @staticmethod
+    def widen(fd: int) -> None:
+        """Give the pipe ``PIPE_SIZE`` bytes instead of 64 KiB. Node and Go write to a pipe
+        synchronously: when the reader thread waits its turn for the GIL behind a check's
+        hundred request threads on a loaded machine, 64 KiB (about 150 pino lines) fills and
+        the app stops answering until it is drained — a stall that is the checker's, not the
+        app's. Best effort: an unprivileged user's pipes may be refused more."""
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass
+
     def attach(self, fd: int) -> None:
         self._thread = threading.Thread(target=self._pump, args=(fd,), name="app-log", daemon=True)
         self._thread.start()
@@ -35,7 +49,7 @@ class BoundedLog:
         try:
             while True:
                 try:
-                    data = os.read(fd, 65536)
+                    data = os.read(fd, PIPE_SIZE)
                 except OSError:
                     break
                 if not data:

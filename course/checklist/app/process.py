@@ -83,6 +83,7 @@ class AppProcess:
         argv = self.argv()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        BoundedLog.widen(out_w)
         t0 = time.monotonic()
         try:
             self.proc = self.launcher.spawn(argv, cwd=self.prepared.cwd, env=env, stdout=out_w, stderr=err_w)

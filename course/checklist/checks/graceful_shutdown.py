@@ -1,8 +1,8 @@
 """graceful-shutdown: on SIGTERM, finish in-flight work, refuse new work, exit.
 
-Runs last and alone, because it ends the app. Timeline: start ``GET /api/slow?ms=1200``;
-at 0.5 s send SIGTERM to the process (the leader, as Kubernetes would, not the
-group); at 0.8 s open a new connection, which must be refused or answered 503; the
+Runs last and alone, because it ends the app. Timeline: start ``GET /api/slow?ms=1000``;
+at 0.4 s send SIGTERM to the process (the leader, as Kubernetes would, not the
+group); at 0.65 s open a new connection, which must be refused or answered 503; the
 slow request must still complete 200; the process must exit within 10 s (Kubernetes'
 default grace is 30 s) with 0 or 143 (128+SIGTERM, what the JVM and recent uvicorn
 use); then its database connections must be gone.
@@ -24,9 +24,9 @@ from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run
 
 ITEM_ID = "graceful-shutdown"
-SLOW_MS = 1200  # SIGTERM at 0.5 s and the new connection at 0.8 s both land while it runs
-TERM_AT_S = 0.5
-NEW_CONNECTION_AT_S = 0.8
+SLOW_MS = 1000  # SIGTERM at 0.5 s and the new connection at 0.8 s both land while it runs
+TERM_AT_S = 0.4
+NEW_CONNECTION_AT_S = 0.65
 NEW_CONNECTION_TIMEOUT_S = 2.5
 EXIT_WITHIN_S = 10.0
 DB_CLOSE_WITHIN_S = 3.0
