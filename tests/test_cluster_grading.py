@@ -115,7 +115,7 @@ def test_a_worker_killed_mid_batch_loses_no_submission(tmp_path, dask_cluster):
     runner = threading.Thread(target=lambda: result.update(
         grading.grade(subs, scheduler=address, out=tmp_path / "grades", progress=False)))
     runner.start()
-    busy = _wait_for_two_busy_gradings()
+    busy = _wait_for_two_busy_gradings(*(w.pid for w in workers))
     victim = workers[0]
     os.kill(victim.pid, signal.SIGKILL)
     runner.join(600)
@@ -131,11 +131,15 @@ def test_a_worker_killed_mid_batch_loses_no_submission(tmp_path, dask_cluster):
     assert left == [], "the killed worker's grading process must not outlive it"
 
 
-def _wait_for_two_busy_gradings(timeout: float = 120) -> bool:
-    """Until two kernels under our grading processes run at once (each worker busy)."""
+def _wait_for_two_busy_gradings(*roots: int, timeout: float = 120) -> bool:
+    """Until two kernels under the grading processes of ``roots`` run at once (each worker
+    busy); kernels of other batches on the machine don't count."""
+    from course.sandbox.limits import descendants, snapshot
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kernels = [pid for pid, cmd in cmdlines().items() if b"ipykernel_launcher" in cmd
+        ours = descendants(snapshot(), list(roots))
+        kernels = [pid for pid, cmd in cmdlines().items() if pid in ours and b"ipykernel_launcher" in cmd
                    and b"backend-lab-grade-" in cmd]
         if len(kernels) >= 2:
             return True
@@ -163,7 +167,7 @@ def test_ctrl_c_stops_the_batch_and_leaves_nothing_running(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "course", "grade", *map(str, subs), "--jobs", "2",
                              "--out", str(tmp_path / "grades"), "-q"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    assert _wait_for_two_busy_gradings(), "grading never started"
+    assert _wait_for_two_busy_gradings(proc.pid), "grading never started"
     tree = _descendants(proc.pid)
     assert len(tree) > 5, "the grader, its workers, their grading processes and kernels"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does

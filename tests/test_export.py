@@ -26,7 +26,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from course.grading import export
-from course.grading.results import Verdict
+from course.grading.results import Graded, Status, TestResult, Verdict
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 HOSTILE = ("\x1b[31mred\x1b[0m NUL:\x00 BEL:\x07 VT:\x0b FF:\x0c ESC-title:\x1b]0;pwned\x07 "
@@ -41,29 +41,28 @@ class FakeTask:
     learner: str
     source: Path
     exercise_id: str | None
-    result: dict | None
+    result: Graded | None
 
 
 def _test(name, status, *, score, max_score=1.0, message=None, output="", hidden=False, task_id=None,
           tags=("logging",)):
-    return {"name": name, "status": status, "score": score, "max_score": max_score, "message": message,
-            "output": output, "test_code": export.HIDDEN_CODE if hidden else "def t(ctx):\n    assert True\n",
-            "tags": list(tags), "hint": None, "exchange": None, "duration_s": 0.5, "task_id": task_id}
+    return TestResult(name=name, status=Status(status), score=score, max_score=max_score, message=message,
+                      output=output, test_code="" if hidden else "def t(ctx):\n    assert True\n",
+                      tags=list(tags), hidden=hidden, duration_s=0.5, task_id=task_id)
 
 
 def hostile_report() -> dict:
     tasks = [
-        FakeTask("ada", Path("ex-a.ipynb"), "hostile-exercise", {
-            "ok": True, "exercise": "hostile-exercise", "work_s": 1.25, "results": [
+        FakeTask("ada", Path("ex-a.ipynb"), "hostile-exercise", Graded(
+            ok=True, exercise="hostile-exercise", work_s=1.25, tests=[
                 _test("answers 200", "pass", score=1.0, task_id=1),
                 _test(f"logs {HOSTILE}", "fail", score=0.0, message=f"expected JSON, got {HOSTILE}",
                       output=f"stdout: {HOSTILE}\n" * 3, task_id=2),
                 _test("hidden: survives SIGTERM", "error", score=0.0, message="RuntimeError: boom (line 3)",
                       output="Traceback ...\x00", hidden=True, tags=("graceful-shutdown",)),
-            ]}),
-        FakeTask("bob", Path("ex-b.ipynb"), "broken-exercise", {
-            "ok": False, "exercise": "broken-exercise", "verdict": Verdict(f"the kernel died: {HOSTILE}").to_json(),
-            "results": [], "work_s": 0.5}),
+            ])),
+        FakeTask("bob", Path("ex-b.ipynb"), "broken-exercise", Graded.failed(
+            Verdict(f"the kernel died: {HOSTILE}"), exercise="broken-exercise", work_s=0.5)),
         FakeTask("-cmd", Path("ex-a.ipynb"), "hostile-exercise", None),
     ]
     sandbox = {"isolation": "watchdog <b>only</b>", "memory": "1 GiB\x00"}
@@ -214,9 +213,21 @@ def test_only_the_graders_own_failures_make_course_grade_fail():
     crash = Verdict("grader crashed: KeyError: 'x'", by_grader=True)
     timeout = Verdict("timed out after 8 s in cell 4")
     tasks = [FakeTask(name, Path("ex-b.ipynb"), "broken-exercise",
-                      {"ok": False, "exercise": "broken-exercise", "verdict": v.to_json(), "results": []})
+                      Graded.failed(v, exercise="broken-exercise"))
              for name, v in (("ann", crash), ("ben", timeout))]
     report = export.assemble(tasks, {}, duration=1.0)
     assert grader_failures(report) == [f"ann/broken-exercise: {crash}"]
     assert {ex["message"] for learner in report["learners"] for ex in learner["exercises"]} == {
         "error: grader crashed: KeyError: 'x'", "error: timed out after 8 s in cell 4"}
+
+
+def test_a_graded_submission_survives_its_journeys_unchanged():
+    """JSON lines from the grading child, pickles through Dask: the same typed result arrives."""
+    import pickle
+
+    graded = Graded(
+        ok=True, exercise="x", tests=[_test("t", "fail", score=0.0, message="m", hidden=True)],
+        verdict=Verdict("timed out", by_grader=False), error="cell 3 raised", executed=True, work_s=1.5)
+    assert Graded.from_json(json.loads(json.dumps(graded.to_json()))) == graded
+    assert pickle.loads(pickle.dumps(graded)) == graded
+    assert Graded.from_json(graded.to_json()).tests[0].status is Status.FAIL

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import CourseError
-from .results import Verdict
+from .results import Graded, Verdict
 
 PLUGIN = "backend-lab-grading"
 ALLOWED_FAILURES = 1  # a task is tried again once after its worker died; the second death is its verdict
@@ -102,7 +102,7 @@ class GradingPlugin(WorkerPlugin):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def grade_remote(payload: dict) -> dict:
+def grade_remote(payload: dict) -> Graded:
     """A task, run on a worker: grade one submission with the worker's own grading process."""
     from distributed import get_worker
 
@@ -118,7 +118,7 @@ def _abort_on_worker(dask_worker=None) -> None:
 
 
 def run(payloads: Iterable[tuple[object, dict]], *, settings: Settings, jobs: int, scheduler: str | None,
-        on_result: Callable[[object, dict], None]) -> dict:
+        on_result: Callable[[object, Graded], None]) -> dict:
     """Grade every ``(key, payload)`` on a cluster; ``on_result(key, result)`` as each finishes.
 
     Returns the workers' sandbox description (what every report states)."""
@@ -139,12 +139,20 @@ def run(payloads: Iterable[tuple[object, dict]], *, settings: Settings, jobs: in
         try:
             if scheduler is not None:
                 client.wait_for_workers(1, timeout=60)
+            # the grading processes start (PostgreSQL, papermill's imports) while the workers are
+            # asked whether they may grade at all: nothing reaches them before every answer is yes
+            try:
+                client.register_plugin(GradingPlugin(settings), name=PLUGIN)
+                failed = None
+            except Exception as e:  # noqa: BLE001 - a worker with another course: the check below says why
+                failed = e
             statuses = client.run(_worker_status, settings)
             problems = [f"worker {addr}: {s['error']}" for addr, s in statuses.items() if "error" in s]
             if problems:
                 raise CourseError("cannot grade on this cluster:\n  " + "\n  ".join(problems))
+            if failed is not None:
+                raise failed
             sandbox = next(iter(statuses.values()))["sandbox"]
-            client.register_plugin(GradingPlugin(settings), name=PLUGIN)
             futures = {client.submit(grade_remote, payload, pure=False, key=f"grade-{i}-{id(payloads)}"): key
                        for i, (key, payload) in enumerate(payloads)}
             for future in as_completed(futures, loop=client.loop):
@@ -152,12 +160,10 @@ def run(payloads: Iterable[tuple[object, dict]], *, settings: Settings, jobs: in
                 try:
                     result = future.result()
                 except KilledWorker:
-                    result = {"ok": False, "results": [],
-                              "verdict": Verdict(f"the submission killed its grading worker {ALLOWED_FAILURES + 1} "
-                                                     "times (a crash or a limit of the worker's machine)").to_json()}
+                    result = Graded.failed(Verdict(f"the submission killed its grading worker {ALLOWED_FAILURES + 1} "
+                                                   "times (a crash or a limit of the worker's machine)"))
                 except Exception as e:  # noqa: BLE001 - one task's failure never stops the batch
-                    result = {"ok": False, "results": [],
-                              "verdict": Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True).to_json()}
+                    result = Graded.failed(Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True))
                 on_result(key, result)
             return sandbox
         except BaseException:

@@ -24,9 +24,8 @@ from xml.etree import ElementTree as ET
 from ..checklist.items import load_items
 from ..errors import CourseError
 from . import spec
-from .results import Verdict
+from .results import Graded, Verdict
 
-HIDDEN_CODE = "(hidden test)"  # what a hidden test shows instead of its code
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # XML 1.0 §2.2 Char: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF. Everything else
 # (NUL, the other C0 controls, lone surrogates, U+FFFE/U+FFFF) makes a parser stop.
@@ -55,31 +54,27 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def is_hidden(test: dict) -> bool:
-    return bool(test.get("hidden")) or test.get("test_code") == HIDDEN_CODE
-
-
 def _exercise_record(task) -> dict:
-    result = task.result or {"ok": False, "verdict": Verdict("not graded", by_grader=True).to_json(), "results": []}
-    tests = result.get("results", [])
-    exercise_id = result.get("exercise") or task.exercise_id
+    result = task.result or Graded.failed(Verdict("not graded", by_grader=True))
+    tests = [t.to_json() for t in result.tests]
+    exercise_id = result.exercise or task.exercise_id
     try:
         max_score = spec.find(exercise_id).points if exercise_id else 0.0
     except CourseError:  # an exercise removed from solutions/ since: count what was graded
         max_score = sum(t["max_score"] for t in tests)
     max_score = max(max_score, sum(t["max_score"] for t in tests))
     score = round(sum(t["score"] for t in tests), 3)  # fractional item scores: no float noise
-    verdict = Verdict.from_json(result["verdict"]) if result.get("verdict") else None
+    verdict = result.verdict
     if verdict:
         status = "error"
     elif tests and all(t["status"] == "pass" for t in tests):
         status = "pass"
     else:
         status = "fail"
-    message = str(verdict) if verdict else result.get("error")
+    message = str(verdict) if verdict else result.error
     return {"id": exercise_id, "notebook": task.source.name, "status": status, "score": score,
-            "max_score": max_score, "message": message, "execution_error": result.get("error"),
-            "tests": tests, "work_s": round(result.get("work_s", 0.0), 3),
+            "max_score": max_score, "message": message, "execution_error": result.error,
+            "tests": tests, "work_s": round(result.work_s, 3),
             "grader_failed": bool(verdict and verdict.by_grader)}
 
 
@@ -101,7 +96,7 @@ def assemble(tasks, sandbox_info: dict, duration: float) -> dict:
                     "message": plain_text(t["message"]) if t["message"] is not None else None,
                     "output": plain_text(t.get("output"))[:500], "test_code": t.get("test_code", ""),
                     "score": t["score"], "max_score": t["max_score"],
-                    "tags": t.get("tags", []), "exercise": ex["id"], "hidden": is_hidden(t),
+                    "tags": t.get("tags", []), "exercise": ex["id"], "hidden": t["hidden"],
                 }
                 if isinstance(t.get("task_id"), int) and t["task_id"] >= 1:
                     record["task_id"] = t["task_id"]  # Exercism: optional, and 1-based when present

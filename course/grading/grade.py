@@ -33,7 +33,7 @@ from ..errors import CourseError
 from ..sandbox import detect, limits
 from . import export, spec
 from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
-from .results import Verdict
+from .results import Graded, Verdict
 
 
 CAPSTONE = "capstone"  # the exercise id of a capstone app (graded against the checklist)
@@ -49,7 +49,7 @@ class Task:
     source: Path  # the learner's notebook, or capstone app folder (read only)
     exercise_id: str | None
     problem: str | None = None  # why it cannot be graded at all (set before running)
-    result: dict | None = None
+    result: Graded | None = None
 
     @property
     def capstone(self) -> bool:
@@ -190,16 +190,16 @@ def grade(submissions: list[str | Path], *, jobs: int = 2, out: str | Path = "gr
     runnable = [t for t, _ in payloads]
     for t in tasks:
         if t.problem is not None:
-            t.result = {"ok": False, "verdict": Verdict(t.problem).to_json(), "results": [], "exercise": t.exercise_id}
+            t.result = Graded.failed(Verdict(t.problem), exercise=t.exercise_id)
     bar = None
     if progress and runnable:
         from tqdm import tqdm
 
         bar = tqdm(total=len(runnable), unit="notebook", desc="grading", file=sys.stderr)
 
-    def done(task: Task, result: dict) -> None:
+    def done(task: Task, result: Graded) -> None:
         task.result = result
-        result.setdefault("exercise", task.exercise_id)
+        result.exercise = result.exercise or task.exercise_id
         if bar is not None:
             bar.set_postfix_str(f"{task.learner}/{task.exercise_id}", refresh=False)
             bar.update(1)

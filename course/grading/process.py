@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import paths, procs
 from ..sandbox import limits
 from .worker import PROTOCOL_PREFIX
-from .results import Verdict
+from .results import Graded, Verdict
 
 GRADER_PRIVATE_ENV = "COURSE_GRADER_PRIVATE"
 DATABASE_ENV = "COURSE_GRADER_DATABASE_URL"
@@ -79,13 +79,12 @@ class GradingProcess:
             (workspace / payload["notebook"]).write_bytes(payload["content"])
         return workspace, private
 
-    def grade(self, payload: dict) -> dict:
+    def grade(self, payload: dict) -> Graded:
         """Grade one submission (never raises); its files are gone when this returns."""
         try:
             workspace, private = self.unpack(payload)
         except (OSError, ValueError) as e:  # tarfile's filter refuses a hostile archive (ValueError subclasses)
-            verdict = Verdict(f"could not unpack the submission: {type(e).__name__}: {e}")
-            return {"ok": False, "verdict": verdict.to_json(), "results": []}
+            return Graded.failed(Verdict(f"could not unpack the submission: {type(e).__name__}: {e}"))
         try:
             return self._ask({"index": payload["index"], "exercise_id": payload["exercise_id"],
                               "workspace": str(workspace), "private": str(private),
@@ -96,7 +95,7 @@ class GradingProcess:
             shutil.rmtree(workspace.parent, ignore_errors=True)
             shutil.rmtree(private, ignore_errors=True)
 
-    def _ask(self, message: dict, limit: float) -> dict:
+    def _ask(self, message: dict, limit: float) -> Graded:
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(message) + "\n").encode())
@@ -122,14 +121,14 @@ class GradingProcess:
             for line in buffer.split(b"\n")[:-1]:
                 text = line.decode("utf-8", "replace")
                 if text.startswith(PROTOCOL_PREFIX):
-                    return json.loads(text[len(PROTOCOL_PREFIX):])
+                    return Graded.from_json(json.loads(text[len(PROTOCOL_PREFIX):]))
             buffer = buffer.split(b"\n")[-1]
 
-    def _restart(self, verdict: Verdict) -> dict:
+    def _restart(self, verdict: Verdict) -> Graded:
         self.stop()
         limits.remove_stale_cgroups()
         self.start()
-        return {"ok": False, "verdict": verdict.to_json(), "results": []}
+        return Graded.failed(verdict)
 
     def stop(self) -> None:
         if self.proc is not None:

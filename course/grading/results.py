@@ -68,6 +68,46 @@ class Verdict:
         return cls(str(data["message"]), bool(data.get("by_grader")))
 
 
+@dataclasses.dataclass
+class Graded:
+    """One submission's grading, as it travels from the grading child to the worker process
+    (JSON lines), to the Dask client (pickled) and into the reports.
+
+    ``ok``: the instructor's tests ran (whatever they found). ``verdict``: why the whole
+    submission is an error instead (a limit, a timeout, a grader failure). ``error``: the
+    cell that raised, when the notebook stopped early but the tests still ran."""
+
+    tests: list[TestResult] = dataclasses.field(default_factory=list)
+    verdict: Verdict | None = None
+    ok: bool = False
+    exercise: str | None = None
+    error: str | None = None
+    executed: bool = False
+    execution_s: float = 0.0
+    tests_s: float = 0.0
+    work_s: float = 0.0
+    trace: str | None = None  # the grader's own traceback, when it crashed (its log, not reports)
+
+    @classmethod
+    def failed(cls, verdict: Verdict, **fields) -> "Graded":
+        """A submission that could not be graded, and why."""
+        return cls(verdict=verdict, **fields)
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["tests"] = [t.to_json() for t in self.tests]
+        data["verdict"] = self.verdict.to_json() if self.verdict else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Graded":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in data.items() if k in fields}
+        known["tests"] = [TestResult.from_json(t) for t in data.get("tests", [])]
+        known["verdict"] = Verdict.from_json(data["verdict"]) if data.get("verdict") else None
+        return cls(**known)
+
+
 def shorten(text: str, limit: int = OUTPUT_LIMIT) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 20] + "\n… (truncated)"

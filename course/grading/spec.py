@@ -56,7 +56,7 @@ class Exercise:
         """The instructor's test code, in order, as ``(source, hidden)`` parts: what lies between
         ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` is hidden (reports never show its
         code); other markers are dropped."""
-        nb = nbformat.read(self.solution, as_version=4)
+        nb = read_solution(self.solution)
         parts: list[tuple[str, bool]] = []
         for cell in nb.cells:
             if cell.cell_type == "code" and "checks" in cell.metadata.get("tags", []):
@@ -83,8 +83,19 @@ def split_hidden(source: str) -> list[tuple[str, bool]]:
     return parts
 
 
+def read_solution(path: Path) -> nbformat.NotebookNode:
+    """An instructor's notebook, read without nbformat's schema validation: every grading
+    process reads the whole catalogue (and each batch's identity check reads it again), and
+    validation is 90% of that time (2.3 s against 0.16 s for 14 notebooks, measured on a
+    loaded machine). Solutions are validated where they are written: ``course sync``."""
+    import nbformat.v4
+
+    nb = nbformat.v4.reads(path.read_text(encoding="utf-8"))  # JSON, lines joined; no validation
+    return nb if nb.get("nbformat") == 4 else nbformat.read(path, as_version=4)
+
+
 def from_notebook(path: Path, nb=None) -> Exercise:
-    nb = nb if nb is not None else nbformat.read(path, as_version=4)
+    nb = nb if nb is not None else read_solution(path)
     meta = nb.metadata.get("course")
     where = str(path)
     if not isinstance(meta, dict):

@@ -45,7 +45,7 @@ from ..sandbox import binds, detect, network
 from ..sandbox.jail import Jail
 from ..sandbox.limits import Confinement
 from . import spec
-from .results import Status, TestResult, Verdict
+from .results import Graded, Status, TestResult, Verdict
 from .run import run_tests
 from .tests import load
 
@@ -121,8 +121,9 @@ def learner_env(workspace: Path, database_url: str, *, sandboxed: bool) -> dict[
     return env
 
 
-def execute(task: dict, jail: Jail, output: Path) -> dict:
-    """Run the learner's notebook; return what happened (never raises)."""
+def execute(task: dict, jail: Jail, output: Path) -> Graded:
+    """Run the learner's notebook; return what happened (never raises): ``executed``, and the
+    ``error`` or ``verdict`` when it did not run through."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -130,7 +131,7 @@ def execute(task: dict, jail: Jail, output: Path) -> dict:
     notebook = workspace / task["notebook"]
     timeout = task["cell_timeout"]
     start = time.monotonic()
-    outcome = {"executed": True, "error": None, "verdict": None}
+    outcome = Graded(executed=True)
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters={"workspace": str(workspace), "grading": True},
@@ -139,16 +140,16 @@ def execute(task: dict, jail: Jail, output: Path) -> dict:
             allow_errors=True)
     except papermill.PapermillExecutionError as e:
         cell = _error_cell(output, e.cell_index)
-        outcome["error"] = f"cell {cell or '?'} raised {e.ename}: {e.evalue}"[:500]
+        outcome.error = f"cell {cell or '?'} raised {e.ename}: {e.evalue}"[:500]
     except CellTimeoutError:
         cell = _papermill_cell(output) or "?"
-        outcome["verdict"] = Verdict(f"timed out after {timeout:g} s in cell {cell}").to_json()
+        outcome.verdict = Verdict(f"timed out after {timeout:g} s in cell {cell}")
     except DeadKernelError:
-        outcome["verdict"] = Verdict(f"the kernel died in cell {_papermill_cell(output) or '?'}").to_json()
+        outcome.verdict = Verdict(f"the kernel died in cell {_papermill_cell(output) or '?'}")
     except Exception as e:  # noqa: BLE001 - corrupt notebooks, kernel start failures: the learner's verdict
-        outcome["verdict"] = Verdict(f"could not execute the notebook: {type(e).__name__}: {e}"[:500]).to_json()
+        outcome.verdict = Verdict(f"could not execute the notebook: {type(e).__name__}: {e}"[:500])
     finally:
-        outcome["execution_s"] = time.monotonic() - start
+        outcome.execution_s = time.monotonic() - start
     return outcome
 
 
@@ -209,7 +210,7 @@ class Worker:
             network.Relay(("unix", socket), ("tcp", host, server.port))
         self.relays = {server.port: socket}
 
-    def grade(self, task: dict) -> dict:
+    def grade(self, task: dict) -> Graded:
         started = time.monotonic()
         try:
             if task["exercise_id"] == CAPSTONE and task.get("allow_network_for_build"):
@@ -218,7 +219,7 @@ class Worker:
             return network.isolated(self._grade, task, relays=self.relays, private=self.caps.sandboxed)
         except RuntimeError as e:
             verdict = Verdict(f"grader crashed: {e}"[:2000], by_grader=True)
-            return {"ok": False, "verdict": verdict.to_json(), "results": [], "work_s": time.monotonic() - started}
+            return Graded.failed(verdict, work_s=time.monotonic() - started)
 
     def _jail(self, task: dict, private: Path, confinement: Confinement, database_url: str, *,
               build_caches: bool = False) -> Jail:
@@ -229,7 +230,7 @@ class Worker:
                     caches=binds.build_caches(),
                     package_caches=binds.package_caches() if build_caches else ())
 
-    def _grade(self, task: dict) -> dict:
+    def _grade(self, task: dict) -> Graded:
         """Grade one submission (in the child): execute it, then run the instructor's tests."""
         started = time.monotonic()
         workspace = Path(task["workspace"])
@@ -240,8 +241,7 @@ class Worker:
             exercise = spec.find(task["exercise_id"])
             parts = exercise.checks_parts()
         except CourseError as e:
-            return {"ok": False, "verdict": Verdict(str(e)).to_json(), "results": [],
-                    "work_s": time.monotonic() - started}
+            return Graded.failed(Verdict(str(e)), work_s=time.monotonic() - started)
         databases = DatabaseUsage(self.server.admin_url)
         confinement = Confinement(task["index"], cgroups=self.caps.cgroups, sandboxed=self.caps.sandboxed,
                                   disk_roots=[workspace, private], databases=databases)
@@ -260,16 +260,16 @@ class Worker:
                     results = self._run_tests(exercise, parts, jail, test_db.url)
                 except Exception as e:  # noqa: BLE001 - the instructor's checks themselves are broken: say so
                     results = []
-                    run["verdict"] = Verdict(f"the exercise's checks failed to load: {type(e).__name__}: {e}",
-                                             by_grader=True).to_json()
+                    run.verdict = Verdict(f"the exercise's checks failed to load: {type(e).__name__}: {e}",
+                                          by_grader=True)
                 finally:
                     jail.close()
             hit = confinement.hit()
             if hit is not None:
-                run["verdict"] = Verdict(hit.verdict()).to_json()
-            return _without_paths({"ok": True, "exercise": exercise.id, "results": results, **run,
-                                   "tests_s": time.monotonic() - tests_started,
-                                   "work_s": time.monotonic() - started}, workspace, private)
+                run.verdict = Verdict(hit.verdict())
+            run.ok, run.exercise, run.tests = True, exercise.id, results
+            run.tests_s, run.work_s = time.monotonic() - tests_started, time.monotonic() - started
+            return _without_paths(run, workspace, private)
         finally:
             confinement.close()
             databases.close()
@@ -300,7 +300,7 @@ class Worker:
             confinement.close()
         return f"the build {hit.verdict()}" if hit is not None else failure
 
-    def _grade_capstone(self, task: dict, workspace: Path, private: Path, started: float) -> dict:
+    def _grade_capstone(self, task: dict, workspace: Path, private: Path, started: float) -> Graded:
         """A capstone app, checked against the checklist in the sandbox: each build step (npm ci,
         go build, mvn package, pip install) and the app itself run there; each item becomes a test."""
         from ..checklist import engine
@@ -315,28 +315,24 @@ class Worker:
                                       prepare_cache=workspace / ".prepare", prepare_in_launcher=True,
                                       roles_required=True, build_failure=task.get("build_failure"))
         except CourseError as e:  # unusable input (no web: line, a shell in it, ...)
-            return {"ok": True, "exercise": CAPSTONE, "results": [], "verdict": Verdict(str(e)).to_json(),
-                    "work_s": time.monotonic() - started}
+            return Graded(ok=True, exercise=CAPSTONE, verdict=Verdict(str(e)), work_s=time.monotonic() - started)
         finally:
             jail.close()
             hit = confinement.hit()
             confinement.close()
             databases.close()
-        outcome = {"ok": True, "exercise": CAPSTONE, "results": [_item_test(r) for r in report.items],
-                   "error": report.message or None, "verdict": None, "execution_s": report.duration_s,
-                   "work_s": time.monotonic() - started}
-        if hit is not None:
-            outcome["verdict"] = Verdict(hit.verdict()).to_json()
-        return outcome
+        return Graded(ok=True, exercise=CAPSTONE, tests=[_item_test(r) for r in report.items],
+                      error=report.message or None, verdict=Verdict(hit.verdict()) if hit is not None else None,
+                      executed=True, execution_s=report.duration_s, work_s=time.monotonic() - started)
 
-    def _run_tests(self, exercise, parts, jail: Jail, database_url: str) -> list[dict]:
+    def _run_tests(self, exercise, parts, jail: Jail, database_url: str) -> list[TestResult]:
         """The instructor's checks, with ``course.db.url()`` answering the submission's test database."""
         os.environ.update({"DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1"})  # (in the child)
         tests = load(parts, filename=f"<checks of {exercise.id}>")
-        return [r.to_json() for r in run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs")]
+        return run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs")
 
 
-def _item_test(result) -> dict:
+def _item_test(result) -> TestResult:
     """One checklist item's verdict as a test of the report: its points, message and evidence."""
     status = {"pass": Status.PASS, "fail": Status.FAIL}.get(result.status, Status.ERROR)
     evidence = result.evidence or {}
@@ -353,17 +349,17 @@ def _item_test(result) -> dict:
     output = "\n".join(filter(None, [evidence.get("curl"), *notes]))
     return TestResult(name=result.title, status=status, score=round(result.score, 3), max_score=result.max_score,
                       message=None if status is Status.PASS else result.message, output=output[:500],
-                      test_code="", tags=[result.id], exchange=exchange, duration_s=result.duration_s).to_json()
+                      test_code="", tags=[result.id], exchange=exchange, duration_s=result.duration_s)
 
 
-def _without_paths(result: dict, workspace: Path, private: Path) -> dict:
+def _without_paths(result: Graded, workspace: Path, private: Path) -> Graded:
     """The grader's folders named as ``<workspace>`` and ``<grader>`` in what a learner reads:
     reports do not show where (or on which worker) a submission was graded, and two runs
     of the same class give the same reports."""
-    text = json.dumps(result)
+    text = json.dumps(result.to_json())
     for path, name in ((workspace, "<workspace>"), (private, "<grader>")):
         text = text.replace(json.dumps(str(path))[1:-1], name)
-    return json.loads(text)
+    return Graded.from_json(json.loads(text))
 
 
 def _subreaper() -> None:
@@ -399,10 +395,9 @@ def main() -> int:
         try:
             result = worker.grade(task)
         except BaseException as e:  # noqa: BLE001 - never let one submission take the worker down silently
-            verdict = Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True)
-            result = {"ok": False, "verdict": verdict.to_json(),
-                      "trace": traceback.format_exc()[-2000:], "results": []}
-        out.write(PROTOCOL_PREFIX + json.dumps(result) + "\n")
+            result = Graded.failed(Verdict(f"grader crashed: {type(e).__name__}: {e}", by_grader=True),
+                                   trace=traceback.format_exc()[-2000:])
+        out.write(PROTOCOL_PREFIX + json.dumps(result.to_json()) + "\n")
         out.flush()
     return 0
 
