@@ -28,6 +28,24 @@ def test_solution_block_becomes_a_stub_in_the_cells_language():
     assert "UnsupportedOperationException" in java
 
 
+def test_a_starter_block_replaces_the_solution_it_follows_and_is_inert_in_the_solution():
+    """Exercises that fix a starter (section 07): the learner starts from naive code, not a stub."""
+    source = ("%%py --save work/app/app.py --no-run\ndef ready():\n    ### BEGIN SOLUTION\n    return ping()\n"
+              "    ### END SOLUTION\n    ### BEGIN STARTER\n    # return {'status': 'ok'}  # never asks\n"
+              "    ### END STARTER\n### BEGIN SOLUTION\nCORS(app)\n### END SOLUTION\n### BEGIN STARTER\n"
+              "# # (nothing yet)\n### END STARTER\nrun()")
+    out, had_solution, _ = markers.transform(source)
+    assert had_solution and "ping()" not in out and "CORS" not in out and "NotImplementedError" not in out
+    assert "def ready():\n    return {'status': 'ok'}  # never asks\n# (nothing yet)\nrun()" in out
+    instructor = markers.strip_markers(source)
+    assert "return ping()\n    # return {'status': 'ok'}" in instructor  # the starter stays a comment there
+    go, _, _ = markers.transform("%%go\n// ### BEGIN SOLUTION\nserve()\n// ### END SOLUTION\n"
+                                 "// ### BEGIN STARTER\n// http.ListenAndServe(addr, r)\n// ### END STARTER")
+    assert go == "%%go\nhttp.ListenAndServe(addr, r)"
+    with pytest.raises(markers.MarkerError, match="line 2: a line of a STARTER block must be a comment"):
+        markers.transform("### BEGIN STARTER\nx = 1\n### END STARTER")
+
+
 def test_hidden_tests_disappear():
     source = ("@test('a')\ndef a(ctx): pass\n"
               "### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS")
@@ -122,3 +140,4 @@ def test_metadata_errors_are_clear(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(CourseError, match="language 'cobol'"):
         spec.from_notebook(path)
+
