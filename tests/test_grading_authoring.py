@@ -141,3 +141,42 @@ def test_metadata_errors_are_clear(tmp_path):
     with pytest.raises(CourseError, match="language 'cobol'"):
         spec.from_notebook(path)
 
+
+def _saved_files(notebook, *, learner: bool) -> dict[str, str]:
+    """What the notebook's ``--save PATH --no-run`` cells write, as the instructor or the learner runs it."""
+    files = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        first, _, body = cell.source.partition("\n")
+        if cell.cell_type == "code" and "--save" in first:
+            path = first.split("--save", 1)[1].split()[0]
+            files[path] = markers.transform(cell.source)[0].partition("\n")[2] if learner \
+                else markers.strip_markers(_without_starters(body))
+    return files
+
+
+def _without_starters(source: str) -> str:
+    out, inside = [], False
+    for line in source.splitlines():
+        m = markers.MARKER.match(line)
+        if m and m.group(2) == "STARTER":
+            inside = m.group(1) == "BEGIN"
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_the_gin_checklist_exercise_is_the_gin_capstone_starter_and_its_reference():
+    """The section-07 gin exercise starts from the capstone's starter and its solution is the capstone's
+    reference: a change to either is a change to the exercise (copy it over), never a silent fork."""
+    ex = spec.find("gin-checklist")
+    starter, reference = REPO / "course" / "starters" / "gin", REPO / "solutions" / "capstone" / "gin"
+    for learner, root in ((False, reference), (True, starter)):
+        saved = _saved_files(ex.solution, learner=learner)
+        for name in ("main.go", "errors.go", "middleware.go", "metrics.go", "handlers.go"):
+            want = root / name
+            if not want.is_file():
+                continue  # the starter's other files are `package main` and a comment
+            body = want.read_text().split("\npackage main\n", 1)[-1].removeprefix("package main\n")
+            got = saved[f"work/app/{name}"].split("package main\n", 1)[1].lstrip("\n")
+            assert got.strip() == body.strip(), f"work/app/{name} ({'learner' if learner else 'solution'}) " \
+                                                f"differs from {want.relative_to(REPO)}"
