@@ -28,6 +28,24 @@ def test_solution_block_becomes_a_stub_in_the_cells_language():
     assert "UnsupportedOperationException" in java
 
 
+def test_a_starter_block_replaces_the_solution_it_follows_and_is_inert_in_the_solution():
+    """Exercises that fix a starter (section 07): the learner starts from naive code, not a stub."""
+    source = ("%%py --save work/app/app.py --no-run\ndef ready():\n    ### BEGIN SOLUTION\n    return ping()\n"
+              "    ### END SOLUTION\n    ### BEGIN STARTER\n    # return {'status': 'ok'}  # never asks\n"
+              "    ### END STARTER\n### BEGIN SOLUTION\nCORS(app)\n### END SOLUTION\n### BEGIN STARTER\n"
+              "# # (nothing yet)\n### END STARTER\nrun()")
+    out, had_solution, _ = markers.transform(source)
+    assert had_solution and "ping()" not in out and "CORS" not in out and "NotImplementedError" not in out
+    assert "def ready():\n    return {'status': 'ok'}  # never asks\n# (nothing yet)\nrun()" in out
+    instructor = markers.strip_markers(source)
+    assert "return ping()\n    # return {'status': 'ok'}" in instructor  # the starter stays a comment there
+    go, _, _ = markers.transform("%%go\n// ### BEGIN SOLUTION\nserve()\n// ### END SOLUTION\n"
+                                 "// ### BEGIN STARTER\n// http.ListenAndServe(addr, r)\n// ### END STARTER")
+    assert go == "%%go\nhttp.ListenAndServe(addr, r)"
+    with pytest.raises(markers.MarkerError, match="line 2: a line of a STARTER block must be a comment"):
+        markers.transform("### BEGIN STARTER\nx = 1\n### END STARTER")
+
+
 def test_hidden_tests_disappear():
     source = ("@test('a')\ndef a(ctx): pass\n"
               "### BEGIN HIDDEN TESTS\n@test('b')\ndef secret(ctx): pass\n### END HIDDEN TESTS")
@@ -122,3 +140,43 @@ def test_metadata_errors_are_clear(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(CourseError, match="language 'cobol'"):
         spec.from_notebook(path)
+
+
+def _saved_files(notebook, *, learner: bool) -> dict[str, str]:
+    """What the notebook's ``--save PATH --no-run`` cells write, as the instructor or the learner runs it."""
+    files = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        first, _, body = cell.source.partition("\n")
+        if cell.cell_type == "code" and "--save" in first:
+            path = first.split("--save", 1)[1].split()[0]
+            files[path] = markers.transform(cell.source)[0].partition("\n")[2] if learner \
+                else markers.strip_markers(_without_starters(body))
+    return files
+
+
+def _without_starters(source: str) -> str:
+    out, inside = [], False
+    for line in source.splitlines():
+        m = markers.MARKER.match(line)
+        if m and m.group(2) == "STARTER":
+            inside = m.group(1) == "BEGIN"
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_the_gin_checklist_exercise_is_the_gin_capstone_starter_and_its_reference():
+    """The section-07 gin exercise starts from the capstone's starter and its solution is the capstone's
+    reference: a change to either is a change to the exercise (copy it over), never a silent fork."""
+    ex = spec.find("gin-checklist")
+    starter, reference = REPO / "course" / "starters" / "gin", REPO / "solutions" / "capstone" / "gin"
+    for learner, root in ((False, reference), (True, starter)):
+        saved = _saved_files(ex.solution, learner=learner)
+        for name in ("main.go", "errors.go", "middleware.go", "metrics.go", "handlers.go"):
+            want = root / name
+            if not want.is_file():
+                continue  # the starter's other files are `package main` and a comment
+            body = want.read_text().split("\npackage main\n", 1)[-1].removeprefix("package main\n")
+            got = saved[f"work/app/{name}"].split("package main\n", 1)[1].lstrip("\n")
+            assert got.strip() == body.strip(), f"work/app/{name} ({'learner' if learner else 'solution'}) " \
+                                                f"differs from {want.relative_to(REPO)}"

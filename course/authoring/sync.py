@@ -105,8 +105,10 @@ def is_paired(path: Path) -> bool:
 
 
 def _looks_like_text_notebook(md: Path) -> bool:
-    head = md.read_text(encoding="utf-8")[:600]
-    return head.startswith("---") and "format_name: myst" in head
+    """A MyST notebook: front matter that names the format (however long its `course` block)."""
+    text = md.read_text(encoding="utf-8")
+    end = text.find("\n---", 3)
+    return text.startswith("---") and "format_name: myst" in text[:end if end > 0 else 600]
 
 
 def pairs(targets: list[Path] | None = None) -> list[tuple[Path, Path]]:

@@ -1,9 +1,11 @@
 """What a test may do with the learner's work: the :class:`Context` it receives.
 
 A test starts the files the learner saved (``ctx.serve("work/server.js")``), probes
-them over HTTP (``ctx.get``), or runs the language's own test runner (``ctx.node_test``,
-``ctx.go_test``, ``ctx.pytest``). It fails with a plain ``assert`` whose message says
-what rule was broken; it never compares printed text.
+them over HTTP (``ctx.get``), runs the language's own test runner (``ctx.node_test``,
+``ctx.go_test``, ``ctx.pytest``), or checks a whole app the learner saved (a folder with a
+``Procfile``) against the production checklist (``ctx.checklist_item("work/app", "cors")``).
+It fails with a plain ``assert`` whose message says what rule was broken; it never
+compares printed text.
 
 Where processes start is the :class:`Host`'s business: in the learner's kernel
 (``course.check``) the :class:`LocalHost` starts them as the magics do; in the grader
@@ -28,6 +30,27 @@ from . import nodetest
 
 EXTENSIONS = {".js": "node", ".mjs": "node", ".cjs": "node", ".ts": "typescript", ".go": "go",
               ".java": "java", ".py": "python"}
+
+
+def _tree_digest(workspace: Path, rel: str) -> str:
+    """A digest of the files under ``workspace/rel`` (build outputs left out), read without
+    following links: the same files give the same checklist run."""
+    import hashlib
+
+    from ..checklist.app.prepare import COPY_IGNORE
+
+    h = hashlib.sha256()
+    root = workspace / rel
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in COPY_IGNORE + ("dist", "target"))
+        for name in sorted(filenames):
+            sub = Path(dirpath, name).relative_to(workspace)
+            h.update(str(sub).encode() + b"\0")
+            try:
+                h.update(fs.read_bytes(workspace, sub))
+            except (OSError, ValueError):
+                h.update(b"?")
+    return h.hexdigest()
 
 
 class Host(Protocol):
@@ -72,8 +95,9 @@ class Context:
     """
 
     def __init__(self, workspace: str | Path, shared: dict | None = None, *, host: Host | None = None,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, database=None):
         self.workspace = Path(workspace).resolve()
+        self.database = database  # the grader's DatabaseServer (checklist runs); None: the kernel's own
         self.host: Host = host or LocalHost()
         self.log_dir = log_dir or self.workspace / ".scratch" / "logs"
         self._shared = shared if shared is not None else {}
@@ -197,6 +221,73 @@ class Context:
         """The server's JSON log lines, parsed; with ``until`` (a predicate on one record),
         wait up to ``timeout`` s for one that matches — loggers may write after responding."""
         return self.server.log_records(until=until, timeout=timeout) if self.server else []
+
+    # -- the production checklist ----------------------------------------------------------
+    def checklist(self, app_dir: str, items: list[str] | tuple[str, ...] | None = None):
+        """Check the app saved in ``app_dir`` (a folder with a ``Procfile``) against the
+        production checklist, as ``course check`` does: build it, start it with the
+        contract's environment and a fresh database, probe it, SIGTERM it. Returns the
+        :class:`~course.checklist.engine.Report`.
+
+        One run serves every test of the exercise: the report is kept for the same files and
+        ``items`` (all 11 by default), so eleven tests of one item each start the app once.
+        In the grader the build and the app run in the submission's sandbox, offline,
+        from the caches ``course setup`` warmed.
+        """
+        from ..checklist import engine
+
+        self.path(app_dir)
+        wanted = tuple(items) if items else tuple(i.id for i in engine.default_items())
+        key = ("checklist", app_dir, _tree_digest(self.workspace, app_dir), wanted)
+        cached = self._shared.get(key)
+        if isinstance(cached, str):  # unusable app (no Procfile...): the same answer for every test
+            raise AssertionError(cached)
+        if cached is None:
+            grading = not isinstance(self.host, LocalHost)
+            try:
+                cached = engine.check_app(
+                    self.workspace / app_dir, only=list(wanted), database=self._checklist_database(),
+                    launcher=self.host if grading else None,
+                    prepare_cache=self.workspace / ".prepare" / Path(app_dir).name if grading else None,
+                    prepare_in_launcher=grading, roles_required=grading)
+            except CourseError as e:
+                self._shared[key] = f"{app_dir} cannot be checked: {e}"
+                raise AssertionError(self._shared[key]) from None
+            self._shared[key] = cached
+        return cached
+
+    def checklist_item(self, app_dir: str, item: str, *, items: list[str] | tuple[str, ...] | None = None):
+        """One item of :meth:`checklist`: passes when the checker passes it, else fails with the
+        checker's message; its request, response and curl line become the test's evidence."""
+        report = self.checklist(app_dir, items)
+        result = next((r for r in report.items if r.id == item), None)
+        if result is None:
+            raise CourseError(f"{item!r} was not checked (items: {', '.join(r.id for r in report.items)})")
+        evidence = result.evidence or {}
+        request = evidence.get("request") or {}
+        if request:
+            response = evidence.get("response") or {}
+            self.exchange = {"request": f"{request.get('method', 'GET')} {request.get('url', '')}",
+                             "status": response.get("status"),
+                             "content_type": (response.get("headers") or {}).get("content-type"),
+                             "body": str(response.get("body") or "")[:300]}
+        notes = evidence.get("notes") or {}
+        notes = [f"{k}: {v}" for k, v in notes.items()] if isinstance(notes, dict) else [str(n) for n in notes]
+        self.output.append("\n".join(filter(None, [evidence.get("curl"), *notes])))
+        if result.status == "pass":
+            return result
+        if report.message:  # it never started: the build's or the start's own words
+            raise AssertionError(f"the app did not start: {report.message}"[:2000])
+        raise AssertionError(result.message or f"{item}: {result.status}")
+
+    def _checklist_database(self):
+        """The grader's server; in the learner's kernel, the lesson database's server."""
+        if self.database is not None:
+            return self.database
+        from .. import db
+
+        db.url()
+        return db._server
 
     # -- test runners -------------------------------------------------------------------
     def run(self, argv: list[str], *, cwd: str | Path | None = None, timeout: float = 120,

@@ -1,9 +1,16 @@
-"""The ``### BEGIN SOLUTION`` / ``### BEGIN HIDDEN TESTS`` markers (nbgrader's, in any language).
+"""The ``### BEGIN SOLUTION`` / ``### BEGIN HIDDEN TESTS`` markers (nbgrader's, in any language),
+and the course's ``### BEGIN STARTER``.
 
 A marker is a line that, once a leading comment token (``#``, ``//``, ``--``) is
 stripped, reads exactly ``### BEGIN SOLUTION`` (etc.). So ``// ### BEGIN SOLUTION``
 marks a ``%%node``/``%%go``/``%%java`` cell and stays valid code in the solution.
 Nested or unterminated blocks are errors that name the file, cell and line.
+
+A ``STARTER`` block holds the learner's starting code as comments (``# `` or ``// `` before
+each line), so the instructor's notebook runs without it. In the exercise its lines are
+uncommented and, when it directly follows a solution block, they replace that block's stub:
+an exercise that starts from a naive app which the learner fixes, rather than from a
+function that raises. An empty one right after a solution block just removes the block.
 """
 from __future__ import annotations
 
@@ -11,7 +18,8 @@ import re
 
 from ..errors import CourseError
 
-MARKER = re.compile(r"^\s*(?:#|//|--)?\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+MARKER = re.compile(r"^\s*(?:#|//|--)?\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS|STARTER)\s*$")
+COMMENTED = re.compile(r"^(\s*)(?:#|//) ?(.*)$")
 
 # What replaces a solution block, by the cell's language (its magic).
 STUBS = {
@@ -41,18 +49,27 @@ def transform(source: str, *, where: str = "<cell>") -> tuple[str, bool, bool]:
     """The learner's version of one cell's source.
 
     Returns ``(new_source, had_solution, had_hidden)``: solution blocks become the
-    language's stub (indented like the marker), hidden-test blocks disappear.
+    language's stub (indented like the marker), or the starter block that follows them;
+    hidden-test blocks disappear.
     """
     language = cell_language(source)
     out: list[str] = []
     open_kind: str | None = None
     open_line = 0
-    had = {"SOLUTION": False, "HIDDEN TESTS": False}
+    had = {"SOLUTION": False, "HIDDEN TESTS": False, "STARTER": False}
+    stub_at: int | None = None  # where the stub of a solution block that just closed begins in `out`
     for number, line in enumerate(source.splitlines(), 1):
         m = MARKER.match(line)
         if not m:
             if open_kind is None:
                 out.append(line)
+                stub_at = None
+            elif open_kind == "STARTER":
+                c = COMMENTED.match(line)
+                if c is None and line.strip():
+                    raise MarkerError(f"{where}, line {number}: a line of a STARTER block must be a comment "
+                                      f"(`# ` or `// ` before the learner's code), got {line.strip()[:60]!r}")
+                out.append(c.group(1) + c.group(2) if c else "")
             continue
         action, kind = m.groups()
         if action == "BEGIN":
@@ -63,7 +80,12 @@ def transform(source: str, *, where: str = "<cell>") -> tuple[str, bool, bool]:
             had[kind] = True
             if kind == "SOLUTION":
                 indent = re.match(r"\s*", line).group(0)
+                stub_at = len(out)
                 out.extend(_stub_lines(language, indent))
+            elif kind == "STARTER" and stub_at is not None:
+                del out[stub_at:]  # the starter's code stands in for the solution block just closed
+            if kind != "SOLUTION":
+                stub_at = None
         else:
             if open_kind is None:
                 raise MarkerError(f"{where}, line {number}: `### END {kind}` without a matching BEGIN")

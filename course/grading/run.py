@@ -14,12 +14,12 @@ from .tests import TestSpec
 
 
 def run_tests(tests: list[TestSpec], workspace: str | Path, *, host: Host | None = None,
-              log_dir: Path | None = None) -> list[TestResult]:
+              log_dir: Path | None = None, database=None) -> list[TestResult]:
     results = []
     shared: dict = {}
     try:
         for spec in tests:
-            results.append(_run_one(spec, workspace, shared, host, log_dir))
+            results.append(_run_one(spec, workspace, shared, host, log_dir, database))
     finally:
         for server in shared.values():
             if isinstance(server, Server):
@@ -30,8 +30,9 @@ def run_tests(tests: list[TestSpec], workspace: str | Path, *, host: Host | None
     return results
 
 
-def _run_one(spec: TestSpec, workspace, shared: dict, host: Host | None, log_dir: Path | None) -> TestResult:
-    ctx = Context(workspace, shared, host=host, log_dir=log_dir)
+def _run_one(spec: TestSpec, workspace, shared: dict, host: Host | None, log_dir: Path | None,
+             database=None) -> TestResult:
+    ctx = Context(workspace, shared, host=host, log_dir=log_dir, database=database)
     start = time.monotonic()
     status, message = Status.PASS, None
     try:

@@ -7,6 +7,10 @@ notebook itself (``metadata.course``), so the single source stays single:
      "language": "node", "framework": "express", "checklist": ["error-handling"],
      "points": 3, "files": ["work/server.js"]}
 
+An exercise whose work is a whole app checked against the checklist (``ctx.checklist``)
+names its folder in ``app`` (``"app": "work/app"``): the grader then lets its build read
+the npm and Maven caches, as it does for a capstone.
+
 Code cells tagged ``checks`` declare its tests (``@test``); hidden ones sit between
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``. The last cell calls
 ``course.check("<id>")``.
@@ -43,6 +47,7 @@ class Exercise:
     points: float
     files: tuple[str, ...]
     solution: Path  # the instructor notebook
+    app: str | None = None  # the folder of an app checked against the checklist (ctx.checklist)
 
     @property
     def relpath(self) -> Path:
@@ -119,7 +124,8 @@ def from_notebook(path: Path, nb=None) -> Exercise:
         last = max((n for n, c in enumerate(nb.cells, 1) if c.cell_type == "code"), default=0)
         raise CourseError(f"{where}: cell {last}, the last code cell, must call course.check({meta['id']!r})")
     return Exercise(meta["id"], meta["title"], meta["section"], meta["language"], meta.get("framework"),
-                    tuple(meta["checklist"]), float(meta["points"]), tuple(meta["files"]), path)
+                    tuple(meta["checklist"]), float(meta["points"]), tuple(meta["files"]), path,
+                    meta.get("app"))
 
 
 @functools.lru_cache(maxsize=None)

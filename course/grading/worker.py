@@ -255,7 +255,9 @@ class Worker:
                     jail.close()  # whatever the notebook left behind (a fork bomb's copies...) goes now
             tests_started = time.monotonic()
             with self.server.app_database(f"test{task['index']}", roles_required=True) as test_db:
-                jail = self._jail(task, private / "tests", confinement, test_db.url)
+                # an app checked against the checklist builds from the npm and Maven caches
+                jail = self._jail(task, private / "tests", confinement, test_db.url,
+                                  build_caches=exercise.app is not None)
                 try:
                     results = self._run_tests(exercise, parts, jail, test_db.url)
                 except Exception as e:  # noqa: BLE001 - the instructor's checks themselves are broken: say so
@@ -329,7 +331,7 @@ class Worker:
         """The instructor's checks, with ``course.db.url()`` answering the submission's test database."""
         os.environ.update({"DATABASE_URL": database_url, "COURSE_DATABASE_READY": "1"})  # (in the child)
         tests = load(parts, filename=f"<checks of {exercise.id}>")
-        return run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs")
+        return run_tests(tests, jail.workspace, host=jail, log_dir=jail.private / "logs", database=self.server)
 
 
 def _item_test(result) -> TestResult:
