@@ -150,6 +150,7 @@ GOOD = dict(
     rate_limit=True,  # True (fixed window) | "token-bucket" | False
     rate_window_ms=None,  # overrides RATE_LIMIT_WINDOW_MS
     admit_per_s=None,  # requests reach the limiter one at a time, at most this many per second
+    slow_xff_s=0.0,  # requests with X-Forwarded-For stall this long before the limiter (a busy moment)
     trust_xff=False, limit_health=False,
     pool_reconnect=False, liveness_uses_db=False, ready_checks_db=True,
     metrics="templated",  # templated | concrete
@@ -311,6 +312,8 @@ class App:
         if self.cfg["admit_per_s"]:  # e.g. a loaded sandbox: arrivals trickle in, the bucket refills
             with self.admit:
                 time.sleep(1 / self.cfg["admit_per_s"])
+        if self.cfg["slow_xff_s"] and "X-Forwarded-For" in headers:
+            time.sleep(self.cfg["slow_xff_s"])
         key = headers.get("X-Forwarded-For", client) if self.cfg["trust_xff"] else client
         window = int(self.env["RATE_LIMIT_WINDOW_MS"]) / 1000
         now = time.monotonic()
@@ -659,6 +662,18 @@ def test_rate_limiting_keeps_bursting_while_a_slow_app_lets_the_bucket_refill(se
     result = rate_limiting.check(serve(**slow)[1])
     assert_passes(result)
     assert result.evidence["notes"]["burst"]["allowed"] > 62, "the 429 came only after the second wave"
+
+
+def test_rate_limiting_waits_for_a_full_quota_when_refill_looks_like_a_rolled_over_window(serve):
+    """The spoofed requests right after the 429 are slow (0.5 s: a loaded machine), so a token
+    bucket of 30 per second refills 15 tokens meanwhile: all ten spoofs and the five plain
+    requests after them get through, as after a fixed window's roll-over. Bursting again at
+    once would meet a nearly empty bucket and report "only 1 allowed" (the gin exercise on
+    a busy CI machine); the check waits a whole window first, so the bucket is full again."""
+    bucket = dict(rate_limit="token-bucket", rate_window_ms=1000, slow_xff_s=0.5)
+    result = rate_limiting.check(serve(**bucket)[1])
+    assert_passes(result)
+    assert result.evidence["notes"]["burst"]["allowed"] >= 30
 
 
 def test_connection_pooling(serve, monkeypatch):
