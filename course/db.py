@@ -43,6 +43,14 @@ def database() -> AppDb:
     return _db  # type: ignore[return-value]
 
 
+def server() -> DatabaseServer | None:
+    """The server behind :func:`url` (started on first use) — where ``course check`` makes an
+    app's fresh database in the learner's kernel; None under ``course grade``, where the
+    grader's own server is used."""
+    url()
+    return _server
+
+
 def close() -> None:
     """Drop the lesson database and stop the embedded server (also runs at exit)."""
     global _server, _db

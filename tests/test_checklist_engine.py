@@ -494,3 +494,17 @@ def test_extra_items_run_only_when_asked_and_the_collector_reaches_the_app(tmp_p
     only = engine.check_app(d, items=[*ITEMS, extra], checks=checks, database=pg, only="tracing")
     assert [r.id for r in only.items] == ["tracing"]
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in seen["env"]  # no collector: the app exports nothing
+
+
+def test_a_results_evidence_reads_as_a_test_reports_exchange_and_output():
+    """The grader's capstone tests and an exercise's ``ctx.checklist_item`` show an item's
+    evidence the same way: one helper on the result."""
+    evidence = {"request": {"method": "POST", "url": "http://127.0.0.1:1/api/users"},
+                "response": {"status": 422, "headers": {"content-type": "application/json"}, "body": "x" * 400},
+                "curl": "curl -i -X POST http://127.0.0.1:1/api/users", "notes": {"burst": 51}}
+    result = Result("request-validation", "Request validation", "fail", 0.5, 1.0, "no details", evidence)
+    assert result.exchange() == {"request": "POST http://127.0.0.1:1/api/users", "status": 422,
+                                 "content_type": "application/json", "body": "x" * 300}
+    assert result.evidence_text() == "curl -i -X POST http://127.0.0.1:1/api/users\nburst: 51"
+    bare = Result("logs", "Structured logs", "fail", 0.0, 1.0, "no JSON lines", {"notes": ["stdout was empty"]})
+    assert bare.exchange() is None and bare.evidence_text() == "stdout was empty"

@@ -46,6 +46,25 @@ class Result:
     duration_s: float = 0.0
     code: str = ""  # a seed error code the failure amounts to (ASYNC_PATTERN_MISMATCH), "" otherwise
 
+    def exchange(self) -> dict[str, Any] | None:
+        """The decisive exchange in a test report's shape (request line, status, content
+        type, the body's first 300 characters); None when the verdict rests on no request."""
+        request = self.evidence.get("request") if self.evidence else None
+        if not request:
+            return None
+        response = self.evidence.get("response") or {}
+        return {"request": f"{request.get('method', 'GET')} {request.get('url', '')}",
+                "status": response.get("status"),
+                "content_type": (response.get("headers") or {}).get("content-type"),
+                "body": str(response.get("body") or "")[:300]}
+
+    def evidence_text(self) -> str:
+        """The curl line that replays the exchange, then the check's notes, one per line."""
+        evidence = self.evidence or {}
+        notes = evidence.get("notes") or {}
+        notes = [f"{k}: {v}" for k, v in notes.items()] if isinstance(notes, dict) else [str(n) for n in notes]
+        return "\n".join(filter(None, [evidence.get("curl"), *notes]))
+
     def to_json(self) -> dict[str, Any]:
         out = {
             "id": self.id,

@@ -263,17 +263,8 @@ class Context:
         result = next((r for r in report.items if r.id == item), None)
         if result is None:
             raise CourseError(f"{item!r} was not checked (items: {', '.join(r.id for r in report.items)})")
-        evidence = result.evidence or {}
-        request = evidence.get("request") or {}
-        if request:
-            response = evidence.get("response") or {}
-            self.exchange = {"request": f"{request.get('method', 'GET')} {request.get('url', '')}",
-                             "status": response.get("status"),
-                             "content_type": (response.get("headers") or {}).get("content-type"),
-                             "body": str(response.get("body") or "")[:300]}
-        notes = evidence.get("notes") or {}
-        notes = [f"{k}: {v}" for k, v in notes.items()] if isinstance(notes, dict) else [str(n) for n in notes]
-        self.output.append("\n".join(filter(None, [evidence.get("curl"), *notes])))
+        self.exchange = result.exchange() or self.exchange
+        self.output.append(result.evidence_text())
         if result.status == "pass":
             return result
         if report.message:  # it never started: the build's or the start's own words
@@ -286,8 +277,7 @@ class Context:
             return self.database
         from .. import db
 
-        db.url()
-        return db._server
+        return db.server()
 
     # -- test runners -------------------------------------------------------------------
     def run(self, argv: list[str], *, cwd: str | Path | None = None, timeout: float = 120,

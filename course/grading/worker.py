@@ -337,21 +337,10 @@ class Worker:
 def _item_test(result) -> TestResult:
     """One checklist item's verdict as a test of the report: its points, message and evidence."""
     status = {"pass": Status.PASS, "fail": Status.FAIL}.get(result.status, Status.ERROR)
-    evidence = result.evidence or {}
-    response = evidence.get("response") or {}
-    exchange = None
-    if evidence.get("request"):
-        request = evidence["request"]
-        exchange = {"request": f"{request.get('method', 'GET')} {request.get('url', '')}",
-                    "status": response.get("status"),
-                    "content_type": (response.get("headers") or {}).get("content-type"),
-                    "body": str(response.get("body") or "")[:300]}
-    notes = evidence.get("notes") or {}
-    notes = [f"{k}: {v}" for k, v in notes.items()] if isinstance(notes, dict) else [str(n) for n in notes]
-    output = "\n".join(filter(None, [evidence.get("curl"), *notes]))
     return TestResult(name=result.title, status=status, score=round(result.score, 3), max_score=result.max_score,
-                      message=None if status is Status.PASS else result.message, output=output[:500],
-                      test_code="", tags=[result.id], exchange=exchange, duration_s=result.duration_s)
+                      message=None if status is Status.PASS else result.message,
+                      output=result.evidence_text()[:500], test_code="", tags=[result.id],
+                      exchange=result.exchange(), duration_s=result.duration_s)
 
 
 def _without_paths(result: Graded, workspace: Path, private: Path) -> Graded:
