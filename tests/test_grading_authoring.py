@@ -1,6 +1,7 @@
 """Single-source authoring: markers, `course build`, and what learners must never see."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -8,7 +9,7 @@ import nbformat
 import pytest
 
 from course.errors import CourseError
-from course.grading import build, markers, spec, tests as registry
+from course.grading import build, coverage, markers, spec, tests as registry
 
 from helpers import REPO
 
@@ -70,6 +71,32 @@ def test_bad_markers_name_file_and_line(source, message):
 def test_exercises_are_up_to_date_with_solutions():
     changes = build.build(check=True)
     assert changes == [], "run `course build`:\n" + "\n".join(changes)
+
+
+def test_the_practice_table_counts_item_and_ecosystem_pairs_from_the_exercises_tags(tmp_path):
+    """Node.js is JavaScript and TypeScript alike; tracing is listed but not among the 44;
+    a README without the markers is an error, not a table appended somewhere."""
+    real = spec.catalogue()
+    some = [dataclasses.replace(real["node-express-user-lookup"], checklist=("cors", "tracing")),
+            dataclasses.replace(real["node-express-user-lookup"], id="ts-x", language="typescript",
+                                checklist=("cors",)),
+            dataclasses.replace(real["flask-checklist"], checklist=("metrics",))]
+    cov = coverage.coverage(some)
+    assert cov.cells["cors"]["Node.js"] == ("node-express-user-lookup", "ts-x")
+    assert cov.cells["tracing"]["Node.js"] == ("node-express-user-lookup",)
+    assert cov.covered() == 2 and len(cov.missing()) == 42
+    table = coverage.markdown(cov)
+    assert "| metrics | — | `flask-checklist` | — | — |" in table and "2/44 item × ecosystem pairs" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{coverage.START}\nold\n{coverage.END}\nrest\n")
+    assert coverage.update_readme(readme, some, check=True) == ["stale: README.md (the practice table)"]
+    assert "old" in readme.read_text()
+    coverage.update_readme(readme, some)
+    assert readme.read_text() == f"intro\n{coverage.START}\n{table}\n{coverage.END}\nrest\n"
+    assert coverage.update_readme(readme, some, check=True) == []
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match="practice-table"):
+        coverage.update_readme(readme, some)
 
 
 def test_build_is_deterministic_and_check_detects_drift(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from .. import paths
-from . import spec
+from . import coverage, spec
 from .markers import transform
 
 STARTERS = paths.PACKAGE / "starters"  # only used in the repository (require_checkout)
@@ -80,6 +80,9 @@ def build(*, check: bool = False, exercises: Path = spec.EXERCISES,
         changes.append(f"orphan: exercises/{rel} (no solution generates it)")
         if not check:
             (exercises / rel).unlink()
+    readme = paths.REPO / "README.md"
+    if solutions == spec.SOLUTIONS and readme.is_file():  # the course's own: its README's practice table
+        changes += coverage.update_readme(readme, spec.catalogue(solutions).values(), check=check)
     return changes
 
 
@@ -87,7 +90,8 @@ def cmd_build(args) -> int:
     changes = build(check=args.check)
     if args.check:
         if changes:
-            print("exercises/ is out of date with solutions/ — run `course build`:", *changes, sep="\n  ")
+            print("exercises/ (or README's practice table) is out of date with solutions/ — run `course build`:",
+                  *changes, sep="\n  ")
             return 1
         print(f"✓ exercises/ matches solutions/ ({len(expected())} files)")
         return 0

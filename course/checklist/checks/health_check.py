@@ -9,9 +9,11 @@ through the outage. Liveness (``GET /health``) must answer
 must never be rate limited (2 x RATE_LIMIT_MAX quick hits, sent while readiness notices
 the outage), and must stay 200 while the database is down — otherwise Kubernetes restarts healthy pods during a database
 outage. Readiness (``GET /health/ready``) must turn 503 JSON when the database is
-unreachable and back to 200 when it returns. The database is always unblocked.
+unreachable and back to 200 within SWITCH_WITHIN_S of its return (polled after the
+event-loop probe below, which overlaps the pool's reconnect). The database is always
+unblocked.
 
-Last, once every other check has finished (``target.wait_until_alone()``), liveness must
+Once the database is back and every other check has finished (``target.wait_until_alone()``), liveness must
 stay fast while ``SLOW_IN_FLIGHT`` requests to ``/api/slow?ms=SLOW_MS`` are in flight: the
 contract's ``/api/slow`` waits without working, so a server that serves them concurrently
 answers ``/health`` at once. If ``/health`` stalls as long as a slow request, something
@@ -82,14 +84,19 @@ def _probe(p: Probe) -> None:
         _judge_liveness(p, live_down, " with the database down")
     finally:
         p.target.db.unblock()
+        back_since = time.monotonic()
 
-    back = _poll(p, READY, lambda ex: ex.status == 200)
+    # The event-loop probe goes first, while the app's pool may still be waiting out its
+    # reconnect backoff (psycopg_pool's first retry comes about a second after a failed
+    # connect): neither /health nor /api/slow needs the database, and no readiness poll
+    # runs meanwhile to take one of a threaded server's workers from the probe.
+    p.target.wait_until_alone()
+    _judge_under_load(p)
+
+    back = _poll(p, READY, lambda ex: ex.status == 200, since=back_since)
     p.rule(f"{READY} → 200 again once the database is back", back.status == 200,
            f"{back.describe()} {back.outcome()} {SWITCH_WITHIN_S:g} s after the database came back; "
            "the pool must reconnect", exchange=back)
-
-    p.target.wait_until_alone()
-    _judge_under_load(p)
 
 
 def _quick_hits(p: Probe, hits: int) -> list[Exchange]:
@@ -144,9 +151,10 @@ def _judge_liveness(p: Probe, ex: Exchange, when: str) -> None:
            '{"status": "ok"}', exchange=ex)
 
 
-def _poll(p: Probe, path: str, done) -> Exchange:
-    """Ask until ``done(exchange)`` or SWITCH_WITHIN_S has passed; the last answer."""
-    deadline = time.monotonic() + SWITCH_WITHIN_S
+def _poll(p: Probe, path: str, done, since: float | None = None) -> Exchange:
+    """Ask (at least once) until ``done(exchange)`` or SWITCH_WITHIN_S has passed since
+    ``since`` (default: now); the last answer."""
+    deadline = (time.monotonic() if since is None else since) + SWITCH_WITHIN_S
     while True:
         remaining = deadline - time.monotonic()
         ex = p.get(path, timeout=max(0.5, min(3.0, remaining)))
