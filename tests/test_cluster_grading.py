@@ -124,7 +124,7 @@ def test_a_worker_killed_mid_batch_loses_no_submission(tmp_path, dask_cluster):
     names = {learner["name"] for learner in result["learners"]}
     assert names == {p.name for p in subs}, "every submission is in the report"
     by_name = {learner["name"]: learner for learner in result["learners"]}
-    assert by_name["a-solved-node"]["score"] == 3 and by_name["c-solved-python"]["score"] == 6
+    assert by_name["a-solved-node"]["score"] == 3 and by_name["c-solved-python"]["score"] == 7
     time.sleep(1)
     left = [pid for pid, cmd in cmdlines().items() if b"course.grading.worker" in cmd and alive(pid)
             and _parent_is(pid, victim.pid)]
