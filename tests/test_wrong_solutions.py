@@ -4,9 +4,9 @@ A wrong solution is the instructor's solution file with one mistake in it — a 
 replacement written in ``tests/wrong_solutions/<exercise id>.yaml``, named for the
 requirement it breaks and naming the test that must catch it (part of its name). The file is taken from the
 solution notebook's ``--save`` cell (markers stripped), written to a fresh workspace, and
-checked by the exercise's own tests — hidden ones included — as ``course.check`` runs
-them, without a kernel: about a second per mistake, so the catalogue can grow with every
-exercise. The unchanged solution must pass every test first, so that a mistake's failure
+checked by the exercise's test that must catch it (hidden ones included), as
+``course.check`` runs them but without a kernel: about a second per mistake, so the
+catalogue can grow with every exercise. The unchanged solution must pass every test first, so that a mistake's failure
 is the mistake's and not the harness's.
 """
 from __future__ import annotations
@@ -64,11 +64,14 @@ def saved_file(exercise: spec.Exercise, rel: str) -> str:
     raise AssertionError(f"{exercise.solution.name} has no cell that saves {rel}")
 
 
-def grade(exercise: spec.Exercise, rel: str, source: str, workspace: Path) -> dict[str, tuple[Status, str]]:
+def grade(exercise: spec.Exercise, rel: str, source: str, workspace: Path,
+          only: str | None = None) -> dict[str, tuple[Status, str]]:
+    """Run the exercise's tests (those whose name contains ``only``, if given) on ``source``."""
     target = workspace / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(source)
-    results = run_tests(load(exercise.checks_parts(), filename=f"<checks of {exercise.id}>"), workspace)
+    tests = load(exercise.checks_parts(), filename=f"<checks of {exercise.id}>")
+    results = run_tests([t for t in tests if only is None or only in t.name], workspace)
     return {r.name: (r.status, r.message or "") for r in results}
 
 
@@ -97,7 +100,8 @@ def test_the_catalogue_covers_every_hidden_and_visible_test_it_names(solutions_p
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m.exercise}:{m.name}" for m in MISTAKES])
 def test_a_wrong_solution_fails_the_test_written_for_its_requirement(mistake, solutions_pass, tmp_path):
     exercise = spec.find(mistake.exercise)
-    results = grade(exercise, mistake.file, mistake.apply(saved_file(exercise, mistake.file)), tmp_path)
+    results = grade(exercise, mistake.file, mistake.apply(saved_file(exercise, mistake.file)), tmp_path,
+                    only=mistake.caught_by)  # the one test that must catch it
     caught = {name: status for name, (status, _) in results.items() if mistake.caught_by in name}
     assert caught and all(s is not Status.PASS for s in caught.values()), \
         f"{mistake.name}: {mistake.caught_by!r} still passes — the requirement is not tested"
