@@ -11,6 +11,7 @@ and its version is read from the binary itself. Results are cached per process
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import json
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Iterable
 
 from .errors import ToolchainMissing
 
@@ -153,6 +155,14 @@ def find(name: str) -> Found:
             return found
         best = best or found
     return best or Found(name, False, False, None, None, f"{name} not found. {spec.hint}", minimum)
+
+
+def find_many(names: Iterable[str]) -> dict[str, Found]:
+    """:func:`find` for several tools at once: their version commands run concurrently (a JVM's
+    or npm's start takes 0.1–0.3 s; one after the other, five tools took 0.57 s)."""
+    names = list(dict.fromkeys(names))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+        return dict(zip(names, pool.map(find, names), strict=True))
 
 
 def refresh() -> None:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from .. import paths, procs
 from ..sandbox import limits
-from .worker import PROTOCOL_PREFIX
 from .results import Graded, Verdict
 
 GRADER_PRIVATE_ENV = "COURSE_GRADER_PRIVATE"
-DATABASE_ENV = "COURSE_GRADER_DATABASE_URL"
+DATABASE_ENV = "COURSE_GRADER_DATABASE_URL"  # an external server for the workers (admin: CREATEROLE)
+PROTOCOL_PREFIX = "@@result "  # marks the grading process's answer among anything else on its stdout
 
 
 CAPSTONE = "capstone"

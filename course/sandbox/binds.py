@@ -73,8 +73,8 @@ def read_only() -> list[Path]:
         # grader's files, solutions/ and the home folder
         if (_under(path, prefixes) or path.name in ("site-packages", "dist-packages")) and os.path.isdir(path):
             wanted.append(path)
-    for tool in ("node", "npm", "java", "javac", "maven"):
-        root = _install_root(toolchains.find(tool).path)
+    for found in toolchains.find_many(("node", "npm", "java", "javac", "maven")).values():
+        root = _install_root(found.path)
         if root is not None:
             wanted.append(root)
     go = go_env()
