@@ -1,13 +1,13 @@
 """Every requirement an exercise states is tested: plausible wrong solutions must each fail.
 
-A wrong solution is the instructor's solution file with one mistake in it — a text
+A wrong solution is the instructor's solution file with one mistake in it: a text
 replacement written in ``tests/wrong_solutions/<exercise id>.yaml``, named for the
-requirement it breaks and naming the test that must catch it (part of its name). The file is taken from the
-solution notebook's ``--save`` cell (markers stripped), written to a fresh workspace, and
-checked by the exercise's test that must catch it (hidden ones included), as
-``course.check`` runs them but without a kernel: about a second per mistake, so the
-catalogue can grow with every exercise. The unchanged solution must pass every test first, so that a mistake's failure
-is the mistake's and not the harness's.
+requirement it breaks and naming (part of) the test that must catch it. The file is taken
+from the solution notebook's ``--save`` (or ``%%writefile``) cell, markers stripped, written
+to a fresh workspace, and checked by that one test (hidden ones included) as
+``course.check`` runs it, without a kernel: a second or two per mistake, so the catalogue
+can grow with every exercise. The unchanged solution must pass every test first, so that a
+mistake's failure is the mistake's and not the harness's.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from course.grading.run import run_tests
 from course.grading.tests import load
 
 HERE = Path(__file__).parent / "wrong_solutions"
-SAVE = re.compile(r"^%%\w+\b.*--save[ =](\S+)")
+SAVE = re.compile(r"^%%(?:writefile\s+(?:-a\s+)?(\S+)|\w+\b.*--save[ =](\S+))")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +59,7 @@ def saved_file(exercise: spec.Exercise, rel: str) -> str:
     nb = spec.read_solution(exercise.solution)
     for cell in nb.cells:
         lines = cell.source.splitlines()
-        if cell.cell_type == "code" and lines and (m := SAVE.match(lines[0])) and m.group(1) == rel:
+        if cell.cell_type == "code" and lines and (m := SAVE.match(lines[0])) and rel in m.groups():
             return strip_markers("\n".join(lines[1:])) + "\n"
     raise AssertionError(f"{exercise.solution.name} has no cell that saves {rel}")
 
