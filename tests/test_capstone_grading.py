@@ -26,7 +26,9 @@ def test_a_starter_graded_in_the_batch_gets_what_course_check_gives_it(framework
     """Each item's verdict is the same; a passing item's points too. A failing item's partial
     score may differ: a starter that blocks its event loop can leave one request of a check
     unanswered when the batch loads the machine (CI saw the FastAPI starter's error-handling
-    at 5/9 rules in the batch and 6/10 under `course check`)."""
+    at 5/9 rules in the batch and 6/10 under `course check`; an unanswered request now has the
+    same three rules as an answered one, but it fails its status rule where a late answer may
+    pass it)."""
     graded = {t["tags"][0]: t for t in capstone_batch.tests(f"starter-{framework}")}
     checked = {r.id: r for r in starter_reports[framework].items}
     assert set(graded) == set(checked) == set(ITEM_IDS)

@@ -33,10 +33,10 @@ from ..errors import CourseError
 from ..sandbox import detect, limits
 from . import export, spec
 from .commands import DEFAULT_CELL_TIMEOUT, DEFAULT_SUBMISSION_TIMEOUT, FORMATS
+from .process import CAPSTONE  # the exercise id of a capstone app (graded against the checklist)
 from .results import Graded, Verdict
 
 
-CAPSTONE = "capstone"  # the exercise id of a capstone app (graded against the checklist)
 APP_IGNORE = (".git", "node_modules", ".venv", "venv", "__pycache__", "target", "dist", "build", ".idea",
               ".vscode", ".ipynb_checkpoints")  # rebuilt on the worker, never shipped
 APP_LIMIT = 50 << 20  # compressed bytes of one capstone's sources

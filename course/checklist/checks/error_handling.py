@@ -57,8 +57,11 @@ def _judge(p: Probe, ex: Exchange, expected: int, what: str) -> None:
     who = ex.describe() if ex.body is None else f"{ex.describe()} with {what}"
     name = f"{what} → {expected}"
     if not ex.answered:
+        # The same three rules as an answer gets, so a partial score does not depend on
+        # whether a slow app answered in time: no answer leaks no stack trace.
         p.rule(name, False, f"{who} {ex.outcome()}; {what} must answer {expected}", exchange=ex)
         p.rule(f"{what}: JSON error body", False, f"{who} sent no body", exchange=ex)
+        p.rule(f"{what}: no stack trace", True, "", exchange=ex)
         return
     p.rule(name, ex.status == expected,
            f"{who} answered {ex.status}; {what} must answer {expected}", exchange=ex)
