@@ -204,6 +204,6 @@ def test_the_gin_checklist_exercise_is_the_gin_capstone_starter_and_its_referenc
             if not want.is_file():
                 continue  # the starter's other files are `package main` and a comment
             body = want.read_text().split("\npackage main\n", 1)[-1].removeprefix("package main\n")
-            got = saved[f"work/app/{name}"].split("package main\n", 1)[1].lstrip("\n")
-            assert got.strip() == body.strip(), f"work/app/{name} ({'learner' if learner else 'solution'}) " \
+            got = saved[f"work/gin-app/{name}"].split("package main\n", 1)[1].lstrip("\n")
+            assert got.strip() == body.strip(), f"work/gin-app/{name} ({'learner' if learner else 'solution'}) " \
                                                 f"differs from {want.relative_to(REPO)}"
