@@ -153,7 +153,7 @@ GOOD = dict(
     slow_xff_s=0.0,  # requests with X-Forwarded-For stall this long before the limiter (a busy moment)
     trust_xff=False, limit_health=False,
     pool_reconnect=False, liveness_uses_db=False, ready_checks_db=True,
-    metrics="templated",  # templated | concrete
+    metrics="templated",  # templated | counter-only | concrete
     security="always",  # always | success-only | errors-only | none
     server="probe-app",
     blocking=False,  # True: /health and /api/slow share one lock, as on a blocked event loop
@@ -342,13 +342,19 @@ class App:
         series: Counter = Counter()
         with self.lock:
             for (method, path, status), n in self.requests.items():
-                if self.cfg["metrics"] == "templated":
+                if self.cfg["metrics"] in ("templated", "counter-only"):
                     route = "/api/users/:id" if path.startswith("/api/users/") else path
                     series[f'method="{method}",route="{route}",status_code="{status}"'] += n
                 else:
                     series[f'method="{method}",path="{path}"'] += n
         lines = ["# HELP http_requests_total Requests.", "# TYPE http_requests_total counter"]
         lines += [f"http_requests_total{{{labels}}} {n}" for labels, n in sorted(series.items())]
+        if self.cfg["metrics"] != "counter-only":  # durations: a summary's _count and _sum
+            lines += ["# HELP http_request_duration_seconds Request durations.",
+                      "# TYPE http_request_duration_seconds summary"]
+            for labels, n in sorted(series.items()):
+                lines += [f"http_request_duration_seconds_count{{{labels}}} {n}",
+                          f"http_request_duration_seconds_sum{{{labels}}} {n * 0.001}"]
         return ("\n".join(lines) + "\n").encode()
 
     def record(self, method, target, status, seconds, headers):
@@ -736,6 +742,8 @@ def test_health_check_always_unblocks_the_database(serve, monkeypatch):
 
 def test_metrics(serve):
     assert_passes(metrics.check(serve()[1]))
+    assert_fails(metrics.check(serve(metrics="counter-only")[1]),
+                 "no request-duration histogram or summary (…_count and …_sum)")
     assert_fails(metrics.check(serve(metrics="concrete")[1]), "no counter or histogram with a method label",
                  "series carry a concrete path")
 

@@ -4,8 +4,10 @@ Scrapes /metrics, sends 10 requests to /api/users/1..10, scrapes again. Pass: a
 Prometheus (0.0.4) or OpenMetrics content type; both scrapes parse with
 prometheus_client's parsers; some counter or histogram/summary ``_count`` with a
 method label and a status label rose by at least 10 on the GET series for those
-requests; and no label value holds a concrete path such as ``/api/users/7`` (routes
-must be templated, or every id becomes a new time series).
+requests; so did a request *duration* — a histogram or summary (``_count`` beside a
+``_sum``), the seed's ``request_latency``: a request counter alone gives rate and errors,
+not the latency of RED; and no label value holds a concrete path such as
+``/api/users/7`` (routes must be templated, or every id becomes a new time series).
 
 Names vary by library (``http_requests_total``, ``http_request_duration_seconds``,
 Spring's ``http_server_requests_seconds``; ``status``/``status_code``/``code``), so
@@ -61,6 +63,19 @@ def _probe(p: Probe) -> None:
             if rises else
             "no counter or histogram with a method label and a status label found "
             "(e.g. http_requests_total{method, route, status_code})"),
+           exchange=after_ex)
+
+    names = {name for name, _ in after}
+    timed = [rise for name, rise in rises.items()
+             if name.endswith("_count") and name.removesuffix("_count") + "_sum" in names]
+    best_timed = max(timed, default=0)
+    p.rule(f"a request-duration histogram rose by ≥ {REQUESTS}", best_timed >= REQUESTS,
+           (f"after {REQUESTS} GET /api/users/1..{REQUESTS}, the most any request-duration histogram or "
+            f"summary with method and status labels rose on those series is {best_timed:g}"
+            if timed else
+            "no request-duration histogram or summary (…_count and …_sum) with a method label and a status "
+            "label found: count requests and time them, e.g. http_request_duration_seconds{method, route, "
+            "status_code}"),
            exchange=after_ex)
 
     concrete = sorted({f"{name}{{{', '.join(f'{k}={v!r}' for k, v in sorted(labels))}}}"
