@@ -144,7 +144,7 @@ ALIVE = SimpleNamespace(pid=0, poll=lambda: None, returncode=None)
 GOOD = dict(
     errors="envelope",  # envelope | problem | html | off-contract (codes the contract does not have)
     logs="pino",  # pino | fastify | text | leak | info-500
-    validation="all",  # all | first | none
+    validation="all",  # all | first | none | body-only (a malformed id reaches the lookup: 404)
     gzip=True, vary=True,
     cors="allowlist",  # allowlist | reflect
     rate_limit=True,  # True (fixed window) | "token-bucket" | False
@@ -223,9 +223,9 @@ class App:
             return self._create(body)
         if path.startswith("/api/users/") and method == "GET":
             raw_id = path.rsplit("/", 1)[1]
-            if not raw_id.isdigit():
+            if not raw_id.isdigit() and self.cfg["validation"] != "body-only":
                 return self._error(400, "BAD_REQUEST", "id must be an integer")
-            user = next((u for u in USERS if u["id"] == int(raw_id)), None)
+            user = next((u for u in USERS if str(u["id"]) == raw_id), None)
             return self._json(200, user) if user else self._error(404, "NOT_FOUND", "no such user")
         if path == "/api/slow":
             with self.loop if self.cfg["blocking"] else contextlib.nullcontext():
@@ -615,6 +615,8 @@ def test_request_validation(serve):
     assert_fails(request_validation.check(serve(validation="first")[1]),
                  "with an empty body does not name email")
     assert_fails(request_validation.check(serve(validation="none")[1]), "answered 201")
+    assert_fails(request_validation.check(serve(validation="body-only")[1]),
+                 "GET /api/users/abc answered 404 application/json; a malformed id must answer 400")
 
 
 def test_request_validation_reads_fastapi_style_details():

@@ -1,11 +1,14 @@
 """request-validation: bad bodies are refused with 400/422 naming every bad field.
 
 Sends ``{}`` (both fields missing), wrong types (``name`` a number, ``email`` not an
-address) and a valid body with a fresh email. Validators that stop at the first error
-(Joi's default ``abortEarly``) or frameworks that coerce ``5`` into ``"5"`` fail the
-"names every field" rule; handlers with no validation at all answer 500 or 201. An
-answer in the course's envelope must use the contract's code for its status (422
-VALIDATION_ERROR, 400 BAD_REQUEST) and a ``details`` list of ``{field, message}``.
+address) and a valid body with a fresh email; and asks for ``/api/users/abc``, a malformed
+path parameter: the contract's 400 ``BAD_REQUEST``, found before any query (not a 404 for
+"no such user", nor a 500 from the database refusing ``'abc'`` as an integer). A framework's
+own refusal (FastAPI's 422 ``{"detail": [...]}``) passes here: its shape is error-handling's.
+Validators that stop at the first error (Joi's default ``abortEarly``) or frameworks that
+coerce ``5`` into ``"5"`` fail the "names every field" rule; handlers with no validation at
+all answer 500 or 201. An answer in the course's envelope must use the contract's code for
+its status (422 VALIDATION_ERROR, 400 BAD_REQUEST) and a ``details`` list of ``{field, message}``.
 """
 from __future__ import annotations
 
@@ -31,6 +34,17 @@ def _probe(p: Probe) -> None:
     wrong = p.request("POST", "/api/users", json={"name": 5, "email": "not-an-email"})
     _judge_invalid(p, wrong, "wrong types")
 
+    malformed = p.get("/api/users/abc")
+    body = malformed.json(default=None) if malformed.is_json_type else None
+    # The course envelope must say 400 BAD_REQUEST; a framework's own answer (FastAPI's 422
+    # {"detail": [...]}) still refused the input, and its shape is error-handling's to judge.
+    allowed = (400,) if is_course_envelope(body) else (400, 422)
+    problems = envelope_problems(body, malformed.status) if malformed.status in allowed else []
+    p.rule("a malformed id → 400", malformed.answered and malformed.status in allowed and not problems,
+           f"{malformed.describe()} answered {malformed.status} in the envelope, but " + "; ".join(problems)
+           if problems else f"{malformed.describe()} {malformed.outcome()}; a malformed id must answer 400 "
+           "BAD_REQUEST (validate the path parameter before the query)", exchange=malformed)
+
     valid_body = {"name": "Ada Probe", "email": f"probe-{uuid.uuid4().hex[:12]}@example.com"}
     valid = p.request("POST", "/api/users", json=valid_body)
     p.rule("a valid body is accepted (2xx)", valid.answered and 200 <= valid.status < 300,
@@ -55,6 +69,10 @@ def _judge_invalid(p: Probe, ex: Exchange, what: str) -> None:
     p.rule(f"{what}: each bad field named", not unnamed,
            f"{ex.describe()} with {what} does not name {' or '.join(unnamed)} in its error body; "
            "report every invalid field (a details list), not just the first", exchange=ex)
+
+
+def is_course_envelope(body: object) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 def names_field(body: object, field: str) -> bool:
