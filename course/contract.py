@@ -69,11 +69,17 @@ def code_for(status: int) -> str:
     raise ValueError(f"{status} is not an error status")
 
 
+def is_course_envelope(body: object) -> bool:
+    """Whether ``body`` is shaped as the course's envelope, ``{"error": {...}}`` (right or wrong
+    inside), rather than a framework's own error body or RFC 9457 problem details."""
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
 def envelope_problems(body: object, status: int) -> list[str]:
     """What is wrong with ``body`` as the course's envelope for an answer of ``status``
     (``[]``: nothing). A body that is not the course envelope at all (RFC 9457 problem
     details, say) is not judged here."""
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+    if not is_course_envelope(body):
         return []
     error = body["error"]
     problems = []

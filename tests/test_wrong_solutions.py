@@ -71,10 +71,16 @@ def catalogue() -> list[Mistake]:
 
 
 @functools.cache
+def solution(exercise_id: str):
+    """The exercise's solution notebook, read once."""
+    return spec.read_solution(spec.find(exercise_id).solution)
+
+
+@functools.cache
 def saved_files(exercise_id: str) -> dict[str, str]:
     """The instructor's version of every file the solution's cells save (``%%py --save rel``,
     ``%%writefile rel``; ``-a`` appends), by path, in the order the cells save them."""
-    nb = spec.read_solution(spec.find(exercise_id).solution)
+    nb = solution(exercise_id)
     files: dict[str, str] = {}
     for cell in nb.cells:
         lines = cell.source.splitlines()
@@ -124,7 +130,7 @@ def _one_item(self, app_dir, item, *, items=None):
 def given_files(exercise_id: str, workspace: Path) -> None:
     """An app exercise's platform files (its Procfile, go.mod, pom.xml...), written by the
     solution's plain Python cells (untagged, no magic), run in the workspace as a learner runs them."""
-    nb = spec.read_solution(spec.find(exercise_id).solution)
+    nb = solution(exercise_id)
     namespace: dict = {}
     with contextlib.chdir(workspace), contextlib.redirect_stdout(None):
         for cell in nb.cells:

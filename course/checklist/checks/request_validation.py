@@ -17,7 +17,7 @@ import uuid
 
 from course.checklist.model import Result, Target
 from course.checklist.probe import Exchange, Probe, run, walk_json
-from course.contract import envelope_problems
+from course.contract import envelope_problems, is_course_envelope
 
 ITEM_ID = "request-validation"
 FIELDS = ("name", "email")
@@ -69,10 +69,6 @@ def _judge_invalid(p: Probe, ex: Exchange, what: str) -> None:
     p.rule(f"{what}: each bad field named", not unnamed,
            f"{ex.describe()} with {what} does not name {' or '.join(unnamed)} in its error body; "
            "report every invalid field (a details list), not just the first", exchange=ex)
-
-
-def is_course_envelope(body: object) -> bool:
-    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 def names_field(body: object, field: str) -> bool:
